@@ -1,0 +1,192 @@
+/**
+ * Compiles a Graph plus a WeightMap into an ONNX Runtime session, with two caches:
+ *
+ * - on disk: `<cacheDir>/graphs/<hash>.onnx`, keyed by a hash of the graph and the identity
+ *   (path, size, mtime) of the weight files. Weights are not copied: the .onnx refers to them
+ *   as external data through hard links in `<cacheDir>/graphs/links/` (ORT only accepts
+ *   external data inside the .onnx file's folder, and rejects symlinks that leave it).
+ *   F16/BF16 tensors are converted to F32 once into `links/conv-*.safetensors`.
+ * - in process: one session per (graph hash, device, threads).
+ */
+import { createHash } from "node:crypto";
+import {
+  closeSync,
+  copyFileSync,
+  existsSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
+import { homedir } from "node:os";
+import { join, resolve } from "node:path";
+import { ReelError } from "../errors.ts";
+import { DTYPES } from "./dtype.ts";
+import type { Graph } from "./graph.ts";
+import { type ExternalRef, encodeModel } from "./onnx/encode.ts";
+import type { InferenceSession, Runtime, SessionOptions } from "./runtime.ts";
+import { readHeader, type SafetensorsHeader } from "./safetensors.ts";
+import { bf16ToF32, f16ToF32 } from "./tensor.ts";
+import type { WeightMap } from "./weights.ts";
+
+export function defaultCacheDir(): string {
+  return process.env.REEL_CACHE_DIR ?? join(homedir(), ".cache", "reel");
+}
+
+export interface CompileOptions extends SessionOptions {
+  readonly runtime: Runtime;
+  readonly cacheDir?: string;
+}
+
+function sha(s: string | Uint8Array): string {
+  return createHash("sha256").update(s).digest("hex");
+}
+
+function fileIdentity(path: string): string {
+  const st = statSync(path);
+  return `${resolve(path)}|${st.size}|${st.mtimeMs}`;
+}
+
+/** A hard link (or, across file systems, a copy) of `path` inside `linksDir`, refreshed when the file changes. */
+function linkInto(linksDir: string, path: string): string {
+  const abs = resolve(path);
+  const name = `${sha(abs).slice(0, 24)}.safetensors`;
+  const target = join(linksDir, name);
+  const src = statSync(abs);
+  if (existsSync(target)) {
+    const cur = statSync(target);
+    if (cur.ino === src.ino && cur.dev === src.dev) return name;
+    if (cur.size === src.size && cur.mtimeMs >= src.mtimeMs && cur.nlink === 1) return name; // an up-to-date copy
+    unlinkSync(target);
+  }
+  try {
+    linkSync(abs, target);
+  } catch {
+    // Different file system or no link permission: copy once (the only case that duplicates bytes on disk).
+    process.emitWarning(`reel: cannot hard-link ${abs} into ${linksDir}; copying it once`);
+    copyFileSync(abs, `${target}.tmp`);
+    renameSync(`${target}.tmp`, target);
+  }
+  return name;
+}
+
+/** Converts every F16/BF16 tensor of `file` to F32 into a cached safetensors file; returns its header. */
+function convertedCopy(linksDir: string, file: SafetensorsHeader): SafetensorsHeader {
+  const name = `conv-${sha(fileIdentity(file.path)).slice(0, 24)}.safetensors`;
+  const target = join(linksDir, name);
+  if (existsSync(target)) return readHeader(target);
+  const todo = [...file.tensors.values()].filter((t) => t.dtype === "float16" || t.dtype === "bfloat16");
+  const header: Record<string, unknown> = {};
+  let off = 0;
+  for (const t of todo) {
+    const n = t.byteLength / 2;
+    header[t.name] = { dtype: "F32", shape: t.shape, data_offsets: [off, off + 4 * n] };
+    off += 4 * n;
+  }
+  let json = JSON.stringify(header);
+  json += " ".repeat((8 - (Buffer.byteLength(json) % 8)) % 8);
+  const tmp = `${target}.${process.pid}.tmp`;
+  const out = openSync(tmp, "w");
+  const src = openSync(file.path, "r");
+  try {
+    const len = Buffer.alloc(8);
+    len.writeBigUInt64LE(BigInt(Buffer.byteLength(json)));
+    writeSync(out, len);
+    writeSync(out, json);
+    for (const t of todo) {
+      const raw = new Uint16Array(t.byteLength / 2);
+      const bytes = new Uint8Array(raw.buffer);
+      for (let done = 0; done < bytes.length; ) {
+        const r = readSync(src, bytes, done, bytes.length - done, t.offset + done);
+        if (r === 0) throw new ReelError("E_SAFETENSORS_INVALID", `${file.path}: tensor "${t.name}" is truncated`);
+        done += r;
+      }
+      const f = t.dtype === "float16" ? f16ToF32(raw) : bf16ToF32(raw);
+      const fb = new Uint8Array(f.buffer);
+      for (let done = 0; done < fb.length; ) done += writeSync(out, fb, done, fb.length - done);
+    }
+  } finally {
+    closeSync(src);
+    closeSync(out);
+  }
+  renameSync(tmp, target);
+  return readHeader(target);
+}
+
+const sessions = new Map<string, Promise<InferenceSession>>();
+
+/** Builds (or finds) the .onnx for `g` bound to `weights`, and opens a session on it. */
+export async function compile(g: Graph, weights: WeightMap, o: CompileOptions): Promise<InferenceSession> {
+  const path = prepareModelFile(g, weights, o.cacheDir ?? defaultCacheDir());
+  const key = `${path}|${o.device}|${o.threads ?? 0}|${o.keepWeightsMapped ?? true}|${o.disableConstantFolding ?? false}`;
+  let s = sessions.get(key);
+  if (s === undefined) {
+    s = o.runtime.createSession(path, o);
+    sessions.set(key, s);
+    s.catch(() => sessions.delete(key));
+  }
+  return s;
+}
+
+/** Drops a compiled session from the in-process cache and frees it. */
+export async function releaseAll(): Promise<void> {
+  const all = [...sessions.values()];
+  sessions.clear();
+  for (const s of all) await (await s.catch(() => null))?.release();
+}
+
+/** Writes `<cacheDir>/graphs/<hash>.onnx` if absent; returns its path. */
+export function prepareModelFile(g: Graph, weights: WeightMap, cacheDir: string): string {
+  const dir = join(cacheDir, "graphs");
+  const linksDir = join(dir, "links");
+  mkdirSync(linksDir, { recursive: true });
+  const linked = new Map<string, string>();
+  const converted = new Map<string, SafetensorsHeader>();
+  const refs = new Map<string, ExternalRef>();
+  const identities: string[] = [];
+  for (const p of g.params.values()) {
+    const w = weights.get(p.key);
+    if (w === undefined) throw new ReelError("E_WEIGHTS_MISMATCH", `graph ${g.name}: no weight for "${p.key}"`);
+    if (w.entry.shape.join() !== p.value.shape.join())
+      throw new ReelError(
+        "E_WEIGHTS_MISMATCH",
+        `"${p.key}": checkpoint shape [${w.entry.shape}] differs from the declared [${p.value.shape}]`,
+      );
+    let file = w.file;
+    let entry = w.entry;
+    if (entry.dtype !== p.value.dtype) {
+      if (p.value.dtype !== "float32" || (entry.dtype !== "float16" && entry.dtype !== "bfloat16"))
+        throw new ReelError("E_WEIGHTS_MISMATCH", `"${p.key}": cannot use a ${entry.dtype} tensor as ${p.value.dtype}`);
+      let conv = converted.get(file.path);
+      if (conv === undefined) {
+        conv = convertedCopy(linksDir, file);
+        converted.set(file.path, conv);
+      }
+      file = conv;
+      entry = conv.tensors.get(entry.name)!;
+    }
+    let loc = linked.get(file.path);
+    if (loc === undefined) {
+      loc = file.path.startsWith(linksDir) ? file.path.slice(linksDir.length + 1) : linkInto(linksDir, file.path);
+      linked.set(file.path, loc);
+      identities.push(`${loc}=${fileIdentity(file.path)}`);
+    }
+    if (entry.byteLength !== DTYPES[p.value.dtype].bytes * p.value.shape.reduce((a, b) => a * b, 1))
+      throw new ReelError("E_WEIGHTS_MISMATCH", `"${p.key}": byte length does not match its shape`);
+    refs.set(p.key, { location: `links/${loc}`, offset: entry.offset, length: entry.byteLength });
+  }
+  const bytes = encodeModel(g, refs);
+  const hash = sha(Buffer.concat([Buffer.from(bytes), Buffer.from(identities.sort().join("\n"))])).slice(0, 32);
+  const path = join(dir, `${hash}.onnx`);
+  if (!existsSync(path)) {
+    const tmp = `${path}.${process.pid}.tmp`;
+    writeFileSync(tmp, bytes);
+    renameSync(tmp, path);
+  }
+  return path;
+}

@@ -1,0 +1,120 @@
+/**
+ * The Runtime on onnxruntime-node: the ONLY module in reel that imports onnxruntime.
+ * ORT failures are wrapped here once, with the cause kept.
+ */
+import { availableParallelism } from "node:os";
+import * as ort from "onnxruntime-node";
+import { ReelError } from "../errors.ts";
+import type { DType } from "./dtype.ts";
+import type { Device, InferenceSession, Runtime, SessionOptions } from "./runtime.ts";
+import type { HostTensor, TypedData } from "./tensor.ts";
+
+const EP: Record<Device, string> = { cpu: "cpu", cuda: "cuda", webgpu: "webgpu" };
+
+const ORT_TYPE: Partial<Record<DType, ort.Tensor.Type>> = {
+  float32: "float32",
+  float16: "float16",
+  int64: "int64",
+  int32: "int32",
+  int8: "int8",
+  uint8: "uint8",
+  bool: "bool",
+  float64: "float64",
+};
+
+function toOrt(name: string, t: HostTensor): ort.Tensor {
+  const type = ORT_TYPE[t.dtype];
+  if (type === undefined)
+    throw new ReelError("E_INPUT_INVALID", `input "${name}": dtype ${t.dtype} cannot be fed to ONNX Runtime`);
+  return new ort.Tensor(type, t.data as ort.Tensor.DataType, [...t.dims]);
+}
+
+function fromOrt(t: ort.Tensor): HostTensor {
+  const map: Record<string, DType> = {
+    float32: "float32",
+    float16: "float16",
+    int64: "int64",
+    int32: "int32",
+    int8: "int8",
+    uint8: "uint8",
+    bool: "bool",
+    float64: "float64",
+  };
+  const dtype = map[t.type];
+  if (dtype === undefined) throw new ReelError("E_ORT_SESSION", `output of unsupported type ${t.type}`);
+  return { dtype, dims: [...t.dims], data: t.data as TypedData };
+}
+
+class OrtSession implements InferenceSession {
+  constructor(
+    private readonly session: ort.InferenceSession,
+    private readonly path: string,
+  ) {}
+
+  get inputNames(): readonly string[] {
+    return this.session.inputNames;
+  }
+
+  get outputNames(): readonly string[] {
+    return this.session.outputNames;
+  }
+
+  async run(
+    feeds: Readonly<Record<string, HostTensor>>,
+    outputs?: readonly string[],
+  ): Promise<Record<string, HostTensor>> {
+    const ortFeeds: Record<string, ort.Tensor> = {};
+    for (const [k, v] of Object.entries(feeds)) ortFeeds[k] = toOrt(k, v);
+    let result: ort.InferenceSession.ReturnType;
+    try {
+      result =
+        outputs === undefined ? await this.session.run(ortFeeds) : await this.session.run(ortFeeds, [...outputs]);
+    } catch (e) {
+      throw new ReelError("E_ORT_SESSION", `running ${this.path} failed: ${(e as Error).message}`, { cause: e });
+    }
+    const out: Record<string, HostTensor> = {};
+    for (const [k, v] of Object.entries(result)) out[k] = fromOrt(v);
+    return out;
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}
+
+export const ortRuntime: Runtime = {
+  availableDevices(): Device[] {
+    const names = new Set(ort.listSupportedBackends().map((b) => b.name));
+    return (Object.keys(EP) as Device[]).filter((d) => names.has(EP[d]));
+  },
+
+  async createSession(modelPath: string, o: SessionOptions): Promise<InferenceSession> {
+    if (!this.availableDevices().includes(o.device))
+      throw new ReelError(
+        "E_DEVICE_UNAVAILABLE",
+        `device "${o.device}" is not available in this onnxruntime-node build (available: ${this.availableDevices().join(", ")}). ` +
+          (o.device === "cuda"
+            ? "Install the CUDA provider with `npm run gpu:cuda` (see README, GPU)."
+            : "See README, GPU."),
+      );
+    const session: Record<string, string> = {};
+    if (o.keepWeightsMapped ?? true) session.disable_prepacking = "1";
+    const opts: ort.InferenceSession.SessionOptions = {
+      executionProviders: [EP[o.device]],
+      intraOpNumThreads: o.threads ?? availableParallelism(),
+      interOpNumThreads: 1,
+      graphOptimizationLevel: "all",
+      extra: {
+        session,
+        ...(o.disableConstantFolding ? { optimization: { disable_specified_optimizers: "ConstantFolding" } } : {}),
+      },
+    };
+    try {
+      return new OrtSession(await ort.InferenceSession.create(modelPath, opts), modelPath);
+    } catch (e) {
+      throw new ReelError("E_ORT_SESSION", `ONNX Runtime could not load ${modelPath}: ${(e as Error).message}`, {
+        cause: e,
+      });
+    }
+  },
+};
