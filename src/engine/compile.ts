@@ -26,11 +26,12 @@ import {
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { ReelError } from "../errors.ts";
-import { DTYPES } from "./dtype.ts";
-import type { Graph } from "./graph.ts";
+import { DTYPES, safetensorsName } from "./dtype.ts";
+import type { DeriveKind, Graph, ParamRecord } from "./graph.ts";
 import { type ExternalRef, encodeModel } from "./onnx/encode.ts";
 import type { InferenceSession, Runtime, SessionOptions } from "./runtime.ts";
-import { readHeader, type SafetensorsHeader } from "./safetensors.ts";
+import { deriveAll } from "./quantize.ts";
+import { readHeader, readTensor, type SafetensorsHeader } from "./safetensors.ts";
 import { bf16ToF32, f16ToF32 } from "./tensor.ts";
 import type { WeightMap } from "./weights.ts";
 
@@ -118,6 +119,55 @@ function convertedCopy(linksDir: string, file: SafetensorsHeader): SafetensorsHe
   return readHeader(target);
 }
 
+/**
+ * Computes the graph's derived params (e.g. int8 weights) into one cached safetensors file,
+ * keyed by the sources' identities and the transforms; returns its header.
+ */
+function derivedFile(linksDir: string, derived: readonly ParamRecord[], weights: WeightMap): SafetensorsHeader {
+  const ids = derived.map((p) => {
+    const w = weights.get(p.derive!.from);
+    if (w === undefined)
+      throw new ReelError("E_WEIGHTS_MISMATCH", `no weight "${p.derive!.from}" to derive "${p.key}" from`);
+    return `${p.key}@${fileIdentity(w.file.path)}@${w.entry.offset}`;
+  });
+  const target = join(linksDir, `derived-${sha(ids.sort().join("\n")).slice(0, 24)}.safetensors`);
+  if (existsSync(target)) return readHeader(target);
+  const header: Record<string, unknown> = {};
+  let off = 0;
+  for (const p of derived) {
+    const n = DTYPES[p.value.dtype].bytes * p.value.shape.reduce((a, b) => a * b, 1);
+    header[p.key] = { dtype: safetensorsName(p.value.dtype), shape: p.value.shape, data_offsets: [off, off + n] };
+    off += n;
+  }
+  let json = JSON.stringify(header);
+  json += " ".repeat((8 - (Buffer.byteLength(json) % 8)) % 8);
+  const tmp = `${target}.${process.pid}.tmp`;
+  const out = openSync(tmp, "w");
+  try {
+    const len = Buffer.alloc(8);
+    len.writeBigUInt64LE(BigInt(Buffer.byteLength(json)));
+    writeSync(out, len);
+    writeSync(out, json);
+    let cacheKey = "";
+    let cache: Record<DeriveKind, import("./tensor.ts").TypedData> | null = null;
+    for (const p of derived) {
+      const { from, kind } = p.derive!;
+      if (cacheKey !== from || cache === null) {
+        const w = weights.get(from)!;
+        cache = deriveAll(readTensor(w.file, w.entry.name).data as Float32Array, w.entry.shape);
+        cacheKey = from;
+      }
+      const d = cache[kind];
+      const bytes = new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
+      for (let done = 0; done < bytes.length; ) done += writeSync(out, bytes, done, bytes.length - done);
+    }
+  } finally {
+    closeSync(out);
+  }
+  renameSync(tmp, target);
+  return readHeader(target);
+}
+
 const sessions = new Map<string, Promise<InferenceSession>>();
 
 /** Builds (or finds) the .onnx for `g` bound to `weights`, and opens a session on it. */
@@ -149,8 +199,12 @@ export function prepareModelFile(g: Graph, weights: WeightMap, cacheDir: string)
   const converted = new Map<string, SafetensorsHeader>();
   const refs = new Map<string, ExternalRef>();
   const identities: string[] = [];
+  const derived = [...g.params.values()]
+    .filter((p) => p.derive !== undefined)
+    .sort((a, b) => (a.derive!.from < b.derive!.from ? -1 : a.derive!.from > b.derive!.from ? 1 : 0));
+  const derivedHeader = derived.length > 0 ? derivedFile(linksDir, derived, weights) : null;
   for (const p of g.params.values()) {
-    const w = weights.get(p.key);
+    const w = p.derive ? { file: derivedHeader!, entry: derivedHeader!.tensors.get(p.key)! } : weights.get(p.key);
     if (w === undefined) throw new ReelError("E_WEIGHTS_MISMATCH", `graph ${g.name}: no weight for "${p.key}"`);
     if (w.entry.shape.join() !== p.value.shape.join())
       throw new ReelError(

@@ -40,11 +40,16 @@ export interface NodeRecord {
   readonly attributes: Readonly<Record<string, AttrValue>>;
 }
 
+/** How a derived param is computed from a checkpoint tensor (see engine/quantize.ts). */
+export type DeriveKind = "int8_t" | "int8_scale";
+
 /** A weight declared by a model: bound to checkpoint bytes later by the weight binder. */
 export interface ParamRecord {
   readonly key: string;
   readonly value: Value;
   readonly optional: boolean;
+  /** Set for params computed from another tensor (e.g. int8-quantized weights), cached on disk. */
+  readonly derive?: { readonly from: string; readonly fromShape: readonly number[]; readonly kind: DeriveKind };
 }
 
 /** A constant whose bytes are embedded in the graph (small tables, shapes, scalars). */
@@ -139,6 +144,26 @@ export class Graph {
     this.claim(key);
     const value: Value = { name: key, dtype, shape: [...shape] };
     this.params.set(key, { key, value, optional });
+    return value;
+  }
+
+  /**
+   * Declares a param computed from the checkpoint tensor `from` (shape `fromShape`) by `kind`.
+   * Its key is `<from>#<kind>`; the weight check asks for `from`.
+   */
+  derivedParam(
+    from: string,
+    fromShape: readonly number[],
+    kind: DeriveKind,
+    shape: readonly number[],
+    dtype: DType,
+  ): Value {
+    const key = `${from}#${kind}`;
+    const existing = this.params.get(key);
+    if (existing !== undefined) return existing.value;
+    this.claim(key);
+    const value: Value = { name: key, dtype, shape: [...shape] };
+    this.params.set(key, { key, value, optional: false, derive: { from, fromShape: [...fromShape], kind } });
     return value;
   }
 

@@ -45,7 +45,10 @@ export interface DeclaredParam {
 
 export function declaredParams(g: Graph): Map<string, DeclaredParam> {
   const out = new Map<string, DeclaredParam>();
-  for (const p of g.params.values()) out.set(p.key, { shape: p.value.shape, dtype: p.value.dtype });
+  for (const p of g.params.values()) {
+    if (p.derive) out.set(p.derive.from, { shape: p.derive.fromShape, dtype: "float32" });
+    else out.set(p.key, { shape: p.value.shape, dtype: p.value.dtype });
+  }
   return out;
 }
 

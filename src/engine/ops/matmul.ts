@@ -42,3 +42,24 @@ export function linearRaw(g: Graph, x: Value, weight: Value, bias: Value | null)
   const y = g.node("Gemm", [x2, weight, bias], { dtype: x.dtype, shape: [rows, outF] }, { transB: attr.int(1) });
   return x.shape.length === 2 ? y : reshape(g, y, [...lead, outF]);
 }
+
+/**
+ * Linear with int8 weights: y = x·Wᵀ + b where Wᵀ ≈ q·diag(scale), q int8 [in, out].
+ * Emits `com.microsoft.DynamicQuantizeMatMul` (activations quantized per call, uint8 with
+ * zero point; weights symmetric per output channel), which runs on AVX512-VNNI.
+ */
+export function linearInt8(g: Graph, x: Value, q: Value, scale: Value, bias: Value | null): Value {
+  const inF = x.shape[x.shape.length - 1]!;
+  const [qIn, outF] = q.shape as [number, number];
+  if (q.dtype !== "int8" || q.shape.length !== 2)
+    g.fail("DynamicQuantizeMatMul", `weight must be int8 [in, out], got ${q.dtype} [${q.shape}]`);
+  if (qIn !== inF) g.fail("DynamicQuantizeMatMul", `input has ${inF} features, weight [${q.shape}] expects ${qIn}`);
+  if (scale.shape.join() !== String(outF)) g.fail("DynamicQuantizeMatMul", `scale [${scale.shape}] must be [${outF}]`);
+  return g.node(
+    "DynamicQuantizeMatMul",
+    [x, q, scale, null, bias],
+    { dtype: "float32", shape: [...x.shape.slice(0, -1), outF] },
+    {},
+    "com.microsoft",
+  );
+}

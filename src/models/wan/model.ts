@@ -7,7 +7,7 @@ import { compile } from "../../engine/compile.ts";
 import { Graph, Scope } from "../../engine/graph.ts";
 import type { Device, InferenceSession, Runtime } from "../../engine/runtime.ts";
 import { type HostTensor, f32, i64 } from "../../engine/tensor.ts";
-import { type WeightMap, checkWeights, declaredParams } from "../../engine/weights.ts";
+import { type DeclaredParam, type WeightMap, checkWeights, declaredParams } from "../../engine/weights.ts";
 import { ReelError } from "../../errors.ts";
 import { type WanConfig, hasImageBranch } from "./config.ts";
 import { type LinearFn, type WanShape, buildWanModel, patchGrid } from "./transformer.ts";
@@ -54,28 +54,32 @@ export interface WanRunOptions {
   readonly linearName?: string;
 }
 
-export class WanDiT {
-  private readonly checked: boolean;
+/** Every checkpoint tensor WanModel declares for a config (key → shape), from a minimal-shape graph. */
+export function wanParams(config: WanConfig): Map<string, DeclaredParam> {
+  const g = new Graph("wan_params");
+  const [pt, ph, pw] = config.patch_size;
+  buildWanModel(g, new Scope(g), config, {
+    frames: pt,
+    height: ph,
+    width: pw,
+    timesteps: 1,
+    clipTokens: config.model_type === "flf2v" ? 514 : 257,
+  });
+  return declaredParams(g);
+}
 
+export class WanDiT {
   constructor(
     readonly config: WanConfig,
     readonly weights: WeightMap,
     private readonly opts: WanRunOptions,
   ) {
-    // Check every key once against a minimal-shape graph: one error lists all problems.
-    const g = this.graphFor({
-      frames: config.patch_size[0],
-      height: config.patch_size[1],
-      width: config.patch_size[2],
-      timesteps: 1,
-      clipTokens: config.model_type === "flf2v" ? 514 : 257,
-    });
+    // Check every key once: one error lists all missing, unexpected and mis-shaped tensors.
     checkWeights(
       `WanModel (${config.model_type}, dim ${config.dim}, ${config.num_layers} layers)`,
-      declaredParams(g),
+      wanParams(config),
       weights,
     );
-    this.checked = true;
   }
 
   graphFor(shape: WanShape, taps?: ReadonlySet<string>): Graph {
@@ -161,7 +165,6 @@ export class WanDiT {
   }
 
   async session(shape: WanShape, taps?: ReadonlySet<string>): Promise<InferenceSession> {
-    if (!this.checked) throw new ReelError("E_WEIGHTS_MISMATCH", "weights were not checked");
     return compile(this.graphFor(shape, taps), this.weights, {
       runtime: this.opts.runtime,
       device: this.opts.device,

@@ -24,6 +24,7 @@ import {
   gather,
   gelu,
   layerNorm,
+  linearInt8,
   linearRaw,
   mul,
   reshape,
@@ -62,6 +63,19 @@ export interface WanBuildOptions {
 /** nn.Linear(in, out) with bias: weight [out, in]. */
 export const linearF32: LinearFn = (w, x, outF, inF) =>
   linearRaw(w.g, x, w.param("weight", [outF, inF]), w.param("bias", [outF]));
+
+/**
+ * The transformer blocks' Linear layers with int8 weights (per-output-channel scales,
+ * dynamic activation quantization); embeddings and the head stay float32.
+ */
+export const linearInt8Blocks: LinearFn = (w, x, outF, inF) => {
+  if (!w.prefix.startsWith("blocks.")) return linearF32(w, x, outF, inF);
+  const g = w.g;
+  const key = w.key("weight");
+  const q = g.derivedParam(key, [outF, inF], "int8_t", [inF, outF], "int8"); //          [in, out]
+  const scale = g.derivedParam(key, [outF, inF], "int8_scale", [outF], "float32"); //    [out]
+  return linearInt8(g, x, q, scale, w.param("bias", [outF]));
+};
 
 interface Ctx {
   readonly g: Graph;
@@ -260,7 +274,7 @@ function attentionBlock(
       Value,
     ]; //                                                                                   6 × [U', D]
     const tap = (name: string, v: Value) => {
-      if (index === 0) ctx.tap(`block0_${name}`, v);
+      ctx.tap(`block${index}_${name}`, v);
     };
 
     // 1. self-attention: x = x + self_attn(norm1(x)·(1 + e[1]) + e[0]) · e[2]

@@ -1,0 +1,46 @@
+/**
+ * The PyTorch reference (reference/) against the same official fixtures, and its self-tests.
+ * Needs Debian's python3-torch at /usr/bin/python3 (installed by .ci/run); elsewhere it skips
+ * with a visible reason, and under CI=true a missing torch is a failure.
+ */
+import { spawnSync } from "node:child_process";
+import { resolve } from "node:path";
+import { describe, expect, it } from "vitest";
+import { missingFixtures, WAN21_FIXTURES } from "./helpers/fixtures.ts";
+
+const PY = process.env.REEL_TORCH_PYTHON ?? "/usr/bin/python3";
+const ROOT = resolve(import.meta.dirname, "..");
+
+function torchMissing(): string | null {
+  const r = spawnSync(PY, ["-c", "import torch, numpy"], { encoding: "utf8" });
+  if (r.status === 0) return null;
+  if (process.env.CI === "true") throw new Error(`CI=true but ${PY} cannot import torch: ${r.stderr}`);
+  return `SKIPPED: ${PY} has no torch (apt install python3-torch python3-numpy)`;
+}
+
+const skip =
+  torchMissing() ??
+  missingFixtures("dit-tiny.io.safetensors", "dit-tiny-i2v.io.safetensors", "dit22-tiny-ti2v.io.safetensors");
+
+function py(args: string[]) {
+  return spawnSync(PY, args, {
+    cwd: ROOT,
+    encoding: "utf8",
+    env: { ...process.env, OPENBLAS_CORETYPE: "SkylakeX" },
+    timeout: 300_000,
+  });
+}
+
+describe.skipIf(skip !== null)(skip ?? "PyTorch reference", () => {
+  it("matches the official DiT fixtures (check_fixtures.py)", () => {
+    const r = py(["reference/check_fixtures.py", WAN21_FIXTURES]);
+    expect(r.stderr + r.stdout).not.toMatch(/FAIL/);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/dit22-tiny-ti2v/);
+  });
+
+  it("passes its self-tests (selftest.py)", () => {
+    const r = py(["reference/selftest.py"]);
+    expect(r.status, r.stderr + r.stdout).toBe(0);
+  });
+});
