@@ -14,6 +14,9 @@ export const ERROR_CODES = {
   E_DEVICE_UNAVAILABLE: "The requested execution device is not available.",
   E_FIXTURE_UNSUPPORTED: "A parity fixture could not be recognised or run.",
   E_IO: "A file could not be read or written.",
+  E_FFMPEG: "ffmpeg is missing or failed to encode or decode media.",
+  E_MEDIA_INVALID: "An image, audio or video input cannot be read or has an unsupported format.",
+  E_CANCELLED: "The operation was cancelled.",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
