@@ -10,7 +10,7 @@ export interface RgbFrame {
 
 /**
  * video [3, T, H, W] in [−1, 1] (what the VAE decodes) → T RGB frames, as the official
- * save path does: clamp to [−1, 1], map to [0, 255], round.
+ * save path does: clamp to [−1, 1], then uint8((x + 1)/2·255), which truncates.
  */
 export function videoToFrames(video: Float32Array, dims: readonly number[]): RgbFrame[] {
   const [C, T, H, W] = dims as [number, number, number, number];
@@ -24,7 +24,7 @@ export function videoToFrames(video: Float32Array, dims: readonly number[]): Rgb
       const base = (c * T + t) * plane;
       for (let i = 0; i < plane; i++) {
         const v = Math.min(1, Math.max(-1, video[base + i]!));
-        data[i * 3 + c] = Math.round((v + 1) * 127.5);
+        data[i * 3 + c] = Math.trunc(((v + 1) / 2) * 255);
       }
     }
     frames.push({ width: W, height: H, data });

@@ -1,7 +1,8 @@
 /** Runs every fixture found in some folders and reports one Comparison per output tensor. */
 import { isReelError } from "../errors.ts";
 import type { Comparison } from "./compare.ts";
-import { runDitFixture, type ParityRunOptions } from "./dit.ts";
+import { runClipFixture } from "./clip.ts";
+import { type ParityRunOptions, runDitFixture } from "./dit.ts";
 import { type Component, type Fixture, findFixtures } from "./fixtures.ts";
 
 export interface FixtureReport {
@@ -16,6 +17,7 @@ type Runner = (fx: Fixture, o: ParityRunOptions) => Promise<Comparison[]>;
 /** Components reel can check today. The others are reported as not runnable (a failure). */
 const RUNNERS: Partial<Record<Component, Runner>> = {
   dit: runDitFixture,
+  clip: runClipFixture,
 };
 
 export async function runParity(
