@@ -10,6 +10,8 @@ const HELP = `reel: open video generation (Wan 2.1 / 2.2 on ONNX Runtime)
 usage: reel <command> [options]
 
 commands:
+  models            list the video models found on this machine
+  doctor            show what reel runs on here (devices, ffmpeg, caches, models)
   parity <dir>...   check reel against parity fixtures (official Wan outputs) in folders
   version           print the version
   help              this text
@@ -19,6 +21,8 @@ Run \`reel <command> --help\` for a command's options.
 
 const COMMANDS: Record<string, () => Promise<{ run(args: string[]): Promise<number> }>> = {
   parity: () => import("./commands/parity.ts"),
+  models: () => import("./commands/models.ts"),
+  doctor: () => import("./commands/doctor.ts"),
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -2,7 +2,10 @@
  * The Runtime on onnxruntime-node: the ONLY module in reel that imports onnxruntime.
  * ORT failures are wrapped here once, with the cause kept.
  */
+import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
+import { dirname, join } from "node:path";
 import * as ort from "onnxruntime-node";
 import { ReelError } from "../errors.ts";
 import type { DType } from "./dtype.ts";
@@ -84,7 +87,19 @@ class OrtSession implements InferenceSession {
 
 export const ortRuntime: Runtime = {
   availableDevices(): Device[] {
-    const names = new Set(ort.listSupportedBackends().map((b) => b.name));
+    // Backends not bundled in the npm tarball (CUDA) exist only once their provider library
+    // has been installed next to the binding (`npm run gpu:cuda`).
+    const bindingDir = dirname(
+      createRequire(import.meta.url).resolve("onnxruntime-node/bin/napi-v6/linux/x64/onnxruntime_binding.node"),
+    );
+    const present = (b: { name: string; bundled: boolean }) =>
+      b.bundled || existsSync(join(bindingDir, `libonnxruntime_providers_${b.name}.so`));
+    const names = new Set(
+      ort
+        .listSupportedBackends()
+        .filter(present)
+        .map((b) => b.name),
+    );
     return (Object.keys(EP) as Device[]).filter((d) => names.has(EP[d]));
   },
 

@@ -3,6 +3,7 @@ import { isReelError } from "../errors.ts";
 import type { Comparison } from "./compare.ts";
 import { runClipFixture } from "./clip.ts";
 import { type ParityRunOptions, runDitFixture } from "./dit.ts";
+import { runT5Fixture } from "./t5.ts";
 import { type Component, type Fixture, findFixtures } from "./fixtures.ts";
 
 export interface FixtureReport {
@@ -18,6 +19,7 @@ type Runner = (fx: Fixture, o: ParityRunOptions) => Promise<Comparison[]>;
 const RUNNERS: Partial<Record<Component, Runner>> = {
   dit: runDitFixture,
   clip: runClipFixture,
+  t5: runT5Fixture,
 };
 
 export async function runParity(

@@ -5,3 +5,7 @@ export * from "./matmul.ts";
 export * from "./norm.ts";
 export * from "./reduce.ts";
 export * from "./shape.ts";
+export * from "./where.ts";
+export * from "./pad.ts";
+export * from "./clamp.ts";
+export * from "./reduce-l2.ts";

@@ -90,12 +90,14 @@ const LIGATURES: Record<string, string> = {
 
 export function fixText(text: string): string {
   let s = text;
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
   s = s.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, ""); // terminal escapes
   s = fixMojibake(s);
   s = s.replace(/\r\n?|\u2028|\u2029|\u0085/g, "\n");
   s = s.replace(/[ﬀ-ﬆĲĳ]/g, (c) => LIGATURES[c] ?? c);
   s = s.replace(/[\uff01-\uff5e]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0)).replace(/\u3000/g, " ");
   s = s.replace(/[\u2018\u2019\u201a\u201b\u2032]/g, "'").replace(/[\u201c\u201d\u201e\u201f\u2033]/g, '"');
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
   s = s.replace(/[\u0000-\u0008\u000b\u000e-\u001f\u007f\ufeff\ufffc]/g, "");
   return s.normalize("NFC");
 }
