@@ -3,6 +3,7 @@ import { isReelError } from "../errors.ts";
 import type { Comparison } from "./compare.ts";
 import { runClipFixture } from "./clip.ts";
 import { type ParityRunOptions, runDitFixture } from "./dit.ts";
+import { runSchedulerFixture } from "./scheduler.ts";
 import { runT5Fixture } from "./t5.ts";
 import { type Component, type Fixture, findFixtures } from "./fixtures.ts";
 
@@ -20,6 +21,7 @@ const RUNNERS: Partial<Record<Component, Runner>> = {
   dit: runDitFixture,
   clip: runClipFixture,
   t5: runT5Fixture,
+  scheduler: runSchedulerFixture,
 };
 
 export async function runParity(
