@@ -8,6 +8,7 @@ export const ERROR_CODES = {
   E_INPUT_INVALID: "A request or command-line input is invalid.",
   E_SHAPE_MISMATCH: "A graph op received tensors whose dtype or shape it cannot take.",
   E_SAFETENSORS_INVALID: "A safetensors file is truncated, malformed or hostile.",
+  E_CHECKPOINT_INVALID: "A PyTorch .pth/.pt checkpoint is truncated, malformed, hostile or not a plain state dict.",
   E_WEIGHTS_MISMATCH: "Checkpoint tensors do not match what the model declares.",
   E_MODEL_NOT_FOUND: "A model folder or checkpoint file could not be found.",
   E_ORT_SESSION: "ONNX Runtime failed to create or run a session.",

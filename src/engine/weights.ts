@@ -5,6 +5,7 @@
 import { ReelError } from "../errors.ts";
 import type { DType } from "./dtype.ts";
 import type { Graph } from "./graph.ts";
+import { isPthPath, readPthHeader } from "./pth.ts";
 import { readHeader, type SafetensorsHeader, type TensorEntry } from "./safetensors.ts";
 
 export interface WeightSource {
@@ -15,14 +16,14 @@ export interface WeightSource {
 /** Canonical checkpoint key → where its bytes are. */
 export type WeightMap = ReadonlyMap<string, WeightSource>;
 
-/** All tensors of some safetensors files, keys optionally renamed (null drops a key). */
+/** All tensors of some safetensors (or torch.save `.pth`/`.pt`) files, keys optionally renamed (null drops a key). */
 export function weightMapFromFiles(
   paths: readonly string[],
   rename: (key: string) => string | null = (k) => k,
 ): WeightMap {
   const map = new Map<string, WeightSource>();
   for (const path of paths) {
-    const file = readHeader(path);
+    const file = isPthPath(path) ? readPthHeader(path) : readHeader(path);
     for (const entry of file.tensors.values()) {
       const key = rename(entry.name);
       if (key === null) continue;
