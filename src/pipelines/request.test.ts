@@ -12,7 +12,9 @@ describe("generation request", () => {
     expect(() => parseRequest({ prompt: "", steps: 0, sampler: "ddim", extra: 1 })).toThrow(
       /prompt: prompt must not be empty;.*steps: .*>=1.*sampler: .*"unipc"\|"dpm\+\+"\|"euler".*Unrecognized key/,
     );
-    expect(() => parseRequest({ prompt: "x", last_image: "b.png" })).toThrow(/last_image: a last frame needs a first frame/);
+    expect(() => parseRequest({ prompt: "x", last_image: "b.png" })).toThrow(
+      /last_image: a last frame needs a first frame/,
+    );
   });
 
   it("checks sizes, frame counts and conditioning against the model, suggesting valid values", () => {

@@ -29,7 +29,12 @@ export const GenerateRequestSchema = z
     guidance: z.number().min(0).max(50).optional(),
     shift: z.number().positive().max(100).optional(),
     sampler: z.enum(SAMPLERS).optional(),
-    seed: z.number().int().min(0).max(2 ** 32 - 1).optional(),
+    seed: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 32 - 1)
+      .optional(),
     device: z.enum(DEVICES as [string, ...string[]]).optional(),
     threads: z.number().int().positive().max(256).optional(),
   })
@@ -81,6 +86,7 @@ export function checkAgainstModel(
     );
   if (m.maxFrames !== undefined && r.frames > m.maxFrames) problems.push(`frames ${r.frames}: at most ${m.maxFrames}`);
   if (r.image !== undefined && !m.supportsImage) problems.push(`model ${m.name} does not take a first-frame image`);
-  if (r.last_image !== undefined && !m.supportsLastImage) problems.push(`model ${m.name} does not take a last-frame image`);
+  if (r.last_image !== undefined && !m.supportsLastImage)
+    problems.push(`model ${m.name} does not take a last-frame image`);
   if (problems.length) throw new ReelError("E_INPUT_INVALID", `model ${m.name}: ${problems.join("; ")}`);
 }
