@@ -18,6 +18,7 @@ export const ERROR_CODES = {
   E_FFMPEG: "ffmpeg is missing or failed to encode or decode media.",
   E_MEDIA_INVALID: "An image, audio or video input cannot be read or has an unsupported format.",
   E_CANCELLED: "The operation was cancelled.",
+  E_OUT_OF_MEMORY: "The request would need more memory than this machine has.",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -10,6 +10,7 @@ const HELP = `reel: open video generation (Wan 2.1 / 2.2 on ONNX Runtime)
 usage: reel <command> [options]
 
 commands:
+  generate "<prompt>" -o out.mp4   make a video (the embedded model by default)
   models            list the video models found on this machine
   doctor            show what reel runs on here (devices, ffmpeg, caches, models)
   parity <dir>...   check reel against parity fixtures (official Wan outputs) in folders
@@ -20,6 +21,7 @@ Run \`reel <command> --help\` for a command's options.
 `;
 
 const COMMANDS: Record<string, () => Promise<{ run(args: string[]): Promise<number> }>> = {
+  generate: () => import("./commands/generate.ts"),
   parity: () => import("./commands/parity.ts"),
   models: () => import("./commands/models.ts"),
   doctor: () => import("./commands/doctor.ts"),

@@ -183,7 +183,13 @@ export async function compile(g: Graph, weights: WeightMap, o: CompileOptions): 
   return s;
 }
 
-/** Drops a compiled session from the in-process cache and frees it. */
+/** Drops one session from the in-process cache and frees its memory (e.g. the text encoder before sampling). */
+export async function releaseSession(session: InferenceSession): Promise<void> {
+  for (const [k, p] of sessions) if ((await p.catch(() => null)) === session) sessions.delete(k);
+  await session.release();
+}
+
+/** Drops every compiled session from the in-process cache and frees them. */
 export async function releaseAll(): Promise<void> {
   const all = [...sessions.values()];
   sessions.clear();

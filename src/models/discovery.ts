@@ -9,7 +9,7 @@
  * - diffusers (`model_index.json` with `transformer/`, `text_encoder/`, `tokenizer/`, `vae/`,
  *   and `image_encoder/` for i2v).
  *
- * Folders are looked for in REEL_MODELS (`:`-separated), the Hugging Face hub cache
+ * Folders are looked for in the repository's models/ (reel's embedded model), REEL_MODELS (`:`-separated), the Hugging Face hub cache
  * (`$HF_HOME/hub` or `~/.cache/huggingface/hub`, newest snapshot of each repo), and
  * `~/.cache/reel/models`; reel's embedded model is always there. Nothing is loaded here:
  * discovery only names files, and says exactly which are missing.
@@ -17,6 +17,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { basename, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { ReelError } from "../errors.ts";
 
 export type ModelLayout = "wan-ai" | "diffusers";
@@ -121,9 +122,12 @@ export function inspectFolder(root: string): ModelFolder | null {
   };
 }
 
+/** reel's own models shipped in the repository (the embedded model). */
+export const BUNDLED_MODELS = fileURLToPath(new URL("../../models", import.meta.url));
+
 /** The folders searched, in order. */
 export function searchPaths(env: NodeJS.ProcessEnv = process.env): string[] {
-  const paths: string[] = [];
+  const paths: string[] = [BUNDLED_MODELS];
   if (env.REEL_MODELS) paths.push(...env.REEL_MODELS.split(":").filter(Boolean));
   const hfHub = env.HF_HUB_CACHE ?? join(env.HF_HOME ?? join(homedir(), ".cache", "huggingface"), "hub");
   paths.push(hfHub);

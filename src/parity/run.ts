@@ -5,6 +5,7 @@ import { runClipFixture } from "./clip.ts";
 import { type ParityRunOptions, runDitFixture } from "./dit.ts";
 import { runSchedulerFixture } from "./scheduler.ts";
 import { runT5Fixture } from "./t5.ts";
+import { runVaeFixture } from "./vae.ts";
 import { type Component, type Fixture, findFixtures } from "./fixtures.ts";
 
 export interface FixtureReport {
@@ -22,6 +23,8 @@ const RUNNERS: Partial<Record<Component, Runner>> = {
   clip: runClipFixture,
   t5: runT5Fixture,
   scheduler: runSchedulerFixture,
+  vae: runVaeFixture,
+  vae22: runVaeFixture,
 };
 
 export async function runParity(

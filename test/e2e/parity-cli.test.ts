@@ -31,15 +31,27 @@ describe("reel parity (CLI)", () => {
     expect(reel("frobnicate").status).toBe(2);
   });
 
-  const skip = missingFixtures("dit-tiny.io.safetensors", "vae-tiny.io.safetensors");
-  it.skipIf(skip !== null)(skip ?? "passes on the shared DiT fixtures and exits 1 on components it cannot run", () => {
-    const dit = reel("parity", WAN21_FIXTURES, "--only", "dit");
-    expect(dit.status, dit.stdout + dit.stderr).toBe(0);
-    expect(dit.stdout).toMatch(/^dit-tiny-i2v\s+img_emb_out\s+max_abs\s+\S+\s+max_rel\s+\S+\s+ok$/m);
-    expect(dit.stdout).toMatch(/^PASS: 3 fixtures/m);
+  const skip = missingFixtures("dit-tiny.io.safetensors", "vae-tiny.io.safetensors", "scheduler.io.safetensors");
+  it.skipIf(skip !== null)(skip ?? "passes on every shared fixture (DiT, VAE 2.1/2.2, umT5, CLIP, samplers)", () => {
     const all = reel("parity", WAN21_FIXTURES);
-    expect(all.status).toBe(1);
-    expect(all.stdout).toMatch(/vae-tiny\s+\(vae\) CANNOT RUN/);
+    expect(all.status, all.stdout + all.stderr).toBe(0);
+    expect(all.stdout).toMatch(/^dit-tiny-i2v\s+img_emb_out\s+max_abs\s+\S+\s+max_rel\s+\S+\s+ok$/m);
+    for (const name of ["vae-tiny", "vae22-tiny", "t5-tiny", "clip-tiny", "scheduler", "dit22-tiny-ti2v"])
+      expect(all.stdout).toMatch(new RegExp(`^${name}\\s+\\S+\\s+max_abs .* ok$`, "m"));
+    expect(all.stdout).toMatch(/^PASS: 8 fixtures/m);
+    const dit = reel("parity", WAN21_FIXTURES, "--only", "dit");
+    expect(dit.stdout).toMatch(/^PASS: 3 fixtures/m);
+  });
+
+  it("exits 1 on a fixture it cannot recognise", () => {
+    const dir = join(tmp.dir, "unknown");
+    spawnSync("mkdir", ["-p", dir]);
+    writeSafetensors(join(dir, "mystery.io.safetensors"), {
+      a: { dtype: "float32", dims: [1], data: new Float32Array(1) },
+    });
+    const r = reel("parity", dir);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/mystery\s+\(unknown\) CANNOT RUN: cannot recognise the component/);
   });
 
   const torch = spawnSync(PY, ["-c", "import torch"]).status === 0;
