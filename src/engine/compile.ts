@@ -10,29 +10,25 @@
  */
 import { createHash } from "node:crypto";
 import {
-  closeSync,
   copyFileSync,
   existsSync,
   linkSync,
   mkdirSync,
-  openSync,
-  readSync,
   renameSync,
   statSync,
   unlinkSync,
   writeFileSync,
-  writeSync,
 } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { ReelError } from "../errors.ts";
-import { DTYPES, safetensorsName } from "./dtype.ts";
+import { DTYPES } from "./dtype.ts";
 import type { DeriveKind, Graph, ParamRecord } from "./graph.ts";
 import { type ExternalRef, encodeModel } from "./onnx/encode.ts";
 import type { InferenceSession, Runtime, SessionOptions } from "./runtime.ts";
 import { deriveAll } from "./quantize.ts";
-import { readHeader, readTensor, type SafetensorsHeader } from "./safetensors.ts";
-import { bf16ToF32, f16ToF32 } from "./tensor.ts";
+import { readHeader, readTensor, type SafetensorsHeader, writeSafetensorsStream } from "./safetensors.ts";
+import type { TypedData } from "./tensor.ts";
 import type { WeightMap } from "./weights.ts";
 
 export function defaultCacheDir(): string {
@@ -78,44 +74,14 @@ function linkInto(linksDir: string, path: string): string {
 
 /** Converts every F16/BF16 tensor of `file` to F32 into a cached safetensors file; returns its header. */
 function convertedCopy(linksDir: string, file: SafetensorsHeader): SafetensorsHeader {
-  const name = `conv-${sha(fileIdentity(file.path)).slice(0, 24)}.safetensors`;
-  const target = join(linksDir, name);
+  const target = join(linksDir, `conv-${sha(fileIdentity(file.path)).slice(0, 24)}.safetensors`);
   if (existsSync(target)) return readHeader(target);
   const todo = [...file.tensors.values()].filter((t) => t.dtype === "float16" || t.dtype === "bfloat16");
-  const header: Record<string, unknown> = {};
-  let off = 0;
-  for (const t of todo) {
-    const n = t.byteLength / 2;
-    header[t.name] = { dtype: "F32", shape: t.shape, data_offsets: [off, off + 4 * n] };
-    off += 4 * n;
-  }
-  let json = JSON.stringify(header);
-  json += " ".repeat((8 - (Buffer.byteLength(json) % 8)) % 8);
-  const tmp = `${target}.${process.pid}.tmp`;
-  const out = openSync(tmp, "w");
-  const src = openSync(file.path, "r");
-  try {
-    const len = Buffer.alloc(8);
-    len.writeBigUInt64LE(BigInt(Buffer.byteLength(json)));
-    writeSync(out, len);
-    writeSync(out, json);
-    for (const t of todo) {
-      const raw = new Uint16Array(t.byteLength / 2);
-      const bytes = new Uint8Array(raw.buffer);
-      for (let done = 0; done < bytes.length; ) {
-        const r = readSync(src, bytes, done, bytes.length - done, t.offset + done);
-        if (r === 0) throw new ReelError("E_SAFETENSORS_INVALID", `${file.path}: tensor "${t.name}" is truncated`);
-        done += r;
-      }
-      const f = t.dtype === "float16" ? f16ToF32(raw) : bf16ToF32(raw);
-      const fb = new Uint8Array(f.buffer);
-      for (let done = 0; done < fb.length; ) done += writeSync(out, fb, done, fb.length - done);
-    }
-  } finally {
-    closeSync(src);
-    closeSync(out);
-  }
-  renameSync(tmp, target);
+  writeSafetensorsStream(
+    target,
+    todo.map((t) => ({ name: t.name, dtype: "float32", shape: t.shape })),
+    (e) => readTensor(file, e.name).data, // readTensor widens F16/BF16 to float32
+  );
   return readHeader(target);
 }
 
@@ -132,39 +98,22 @@ function derivedFile(linksDir: string, derived: readonly ParamRecord[], weights:
   });
   const target = join(linksDir, `derived-${sha(ids.sort().join("\n")).slice(0, 24)}.safetensors`);
   if (existsSync(target)) return readHeader(target);
-  const header: Record<string, unknown> = {};
-  let off = 0;
-  for (const p of derived) {
-    const n = DTYPES[p.value.dtype].bytes * p.value.shape.reduce((a, b) => a * b, 1);
-    header[p.key] = { dtype: safetensorsName(p.value.dtype), shape: p.value.shape, data_offsets: [off, off + n] };
-    off += n;
-  }
-  let json = JSON.stringify(header);
-  json += " ".repeat((8 - (Buffer.byteLength(json) % 8)) % 8);
-  const tmp = `${target}.${process.pid}.tmp`;
-  const out = openSync(tmp, "w");
-  try {
-    const len = Buffer.alloc(8);
-    len.writeBigUInt64LE(BigInt(Buffer.byteLength(json)));
-    writeSync(out, len);
-    writeSync(out, json);
-    let cacheKey = "";
-    let cache: Record<DeriveKind, import("./tensor.ts").TypedData> | null = null;
-    for (const p of derived) {
-      const { from, kind } = p.derive!;
+  // Both kinds of one source come from one read of it (params are sorted by source).
+  let cacheKey = "";
+  let cache: Record<DeriveKind, TypedData> | null = null;
+  writeSafetensorsStream(
+    target,
+    derived.map((p) => ({ name: p.key, dtype: p.value.dtype, shape: p.value.shape })),
+    (_e, i) => {
+      const { from, kind } = derived[i]!.derive!;
       if (cacheKey !== from || cache === null) {
         const w = weights.get(from)!;
         cache = deriveAll(readTensor(w.file, w.entry.name).data as Float32Array, w.entry.shape);
         cacheKey = from;
       }
-      const d = cache[kind];
-      const bytes = new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
-      for (let done = 0; done < bytes.length; ) done += writeSync(out, bytes, done, bytes.length - done);
-    }
-  } finally {
-    closeSync(out);
-  }
-  renameSync(tmp, target);
+      return cache[kind];
+    },
+  );
   return readHeader(target);
 }
 

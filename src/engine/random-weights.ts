@@ -6,7 +6,7 @@
  * Init (uniform, so values are bounded): rank ≥ 2 weights ±√(3/fan_in) (variance 1/fan_in);
  * 1-D `*norm*.weight` 1 ± 0.1; biases ±0.02; anything else (modulation, embeddings) ±0.1.
  */
-import { closeSync, openSync, renameSync, writeSync } from "node:fs";
+import { writeSafetensorsStream } from "./safetensors.ts";
 import type { DeclaredParam } from "./weights.ts";
 
 /** xorshift128+ → uniform [-1, 1). Seeded per tensor so files are identical run to run. */
@@ -50,35 +50,15 @@ export function writeRandomWeights(
   metadata: Record<string, string> = {},
 ): number {
   const keys = [...declared.keys()].sort();
-  const header: Record<string, unknown> = {
-    __metadata__: { ...metadata, seed: String(seed), generator: "reel random-weights" },
-  };
-  let off = 0;
-  for (const k of keys) {
-    const n = declared.get(k)!.shape.reduce((a, b) => a * b, 1);
-    header[k] = { dtype: "F32", shape: declared.get(k)!.shape, data_offsets: [off, off + 4 * n] };
-    off += 4 * n;
-  }
-  let json = JSON.stringify(header);
-  json += " ".repeat((8 - (Buffer.byteLength(json) % 8)) % 8);
-  const tmp = `${path}.${process.pid}.tmp`;
-  const fd = openSync(tmp, "w");
-  try {
-    const len = Buffer.alloc(8);
-    len.writeBigUInt64LE(BigInt(Buffer.byteLength(json)));
-    writeSync(fd, len);
-    writeSync(fd, json);
-    for (const k of keys) {
-      const shape = declared.get(k)!.shape;
-      const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
-      const { scale, offset } = initFor(k, shape);
-      fillUniform(data, hashKey(k, seed), scale, offset);
-      const bytes = new Uint8Array(data.buffer);
-      for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done);
-    }
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
-  return off;
+  return writeSafetensorsStream(
+    path,
+    keys.map((k) => ({ name: k, dtype: "float32", shape: declared.get(k)!.shape })),
+    (e) => {
+      const data = new Float32Array(e.shape.reduce((a, b) => a * b, 1));
+      const { scale, offset } = initFor(e.name, e.shape);
+      fillUniform(data, hashKey(e.name, seed), scale, offset);
+      return data;
+    },
+    { ...metadata, seed: String(seed), generator: "reel random-weights" },
+  );
 }

@@ -8,7 +8,7 @@
  * Every check runs before a tensor is touched, so a truncated or hostile file gives a
  * ReelError naming the file and the tensor, never a crash, a huge allocation or a hang.
  */
-import { closeSync, fstatSync, openSync, readSync, writeSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readSync, renameSync, rmSync, writeSync } from "node:fs";
 import { ReelError } from "../errors.ts";
 import { DTYPES, type DType, SAFETENSORS_DTYPES, safetensorsName } from "./dtype.ts";
 import { bf16ToF32, f16ToF32, type HostTensor, numel, type TypedData } from "./tensor.ts";
@@ -204,45 +204,78 @@ export interface TensorToWrite {
   readonly data: TypedData;
 }
 
-/** Writes a safetensors file. The header is space-padded so the data section starts 8-byte aligned. */
+/** A tensor to be written by `writeSafetensorsStream`: its data is produced when its turn comes. */
+export interface StreamEntry {
+  readonly name: string;
+  readonly dtype: DType;
+  readonly shape: readonly number[];
+}
+
+/**
+ * Writes a safetensors file one tensor at a time (so multi-GB files never sit in memory),
+ * atomically (a temporary file renamed into place). `produce(entry, i)` returns each tensor's
+ * data in order. The header is space-padded so the data section starts 8-byte aligned.
+ * Returns the size of the data section.
+ */
+export function writeSafetensorsStream(
+  path: string,
+  entries: readonly StreamEntry[],
+  produce: (entry: StreamEntry, index: number) => TypedData,
+  metadata?: Record<string, string>,
+): number {
+  const header: Record<string, unknown> = {};
+  if (metadata !== undefined) header.__metadata__ = metadata;
+  let offset = 0;
+  for (const e of entries) {
+    const bytes = numel(e.shape) * DTYPES[e.dtype].bytes;
+    header[e.name] = { dtype: safetensorsName(e.dtype), shape: e.shape, data_offsets: [offset, offset + bytes] };
+    offset += bytes;
+  }
+  let json = JSON.stringify(header);
+  const enc = new TextEncoder();
+  json += " ".repeat((8 - (enc.encode(json).length % 8)) % 8);
+  const hb = enc.encode(json);
+  const tmp = `${path}.${process.pid}.tmp`;
+  const fd = openSync(tmp, "w");
+  try {
+    const len = new Uint8Array(8);
+    new DataView(len.buffer).setBigUint64(0, BigInt(hb.length), true);
+    writeSync(fd, len);
+    writeAll(fd, hb);
+    entries.forEach((e, i) => {
+      const data = produce(e, i);
+      const want = numel(e.shape) * DTYPES[e.dtype].bytes;
+      if (data.byteLength !== want)
+        throw new ReelError(
+          "E_INPUT_INVALID",
+          `writeSafetensors ${path}: tensor "${e.name}" has ${data.byteLength} bytes, dims ${JSON.stringify(e.shape)} x ${e.dtype} need ${want}`,
+        );
+      writeAll(fd, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    });
+  } catch (err) {
+    closeSync(fd);
+    rmSync(tmp, { force: true });
+    throw err;
+  }
+  closeSync(fd);
+  renameSync(tmp, path);
+  return offset;
+}
+
+/** Writes a safetensors file from tensors in memory. */
 export function writeSafetensors(
   path: string,
   tensors: ReadonlyMap<string, TensorToWrite> | Record<string, TensorToWrite>,
   metadata?: Record<string, string>,
 ): void {
-  const entries: [string, TensorToWrite][] =
+  const list: [string, TensorToWrite][] =
     tensors instanceof Map ? [...tensors.entries()] : Object.entries(tensors as Record<string, TensorToWrite>);
-  const header: Record<string, unknown> = {};
-  if (metadata !== undefined) header.__metadata__ = metadata;
-  let offset = 0;
-  for (const [name, t] of entries) {
-    const bytes = numel(t.dims) * DTYPES[t.dtype].bytes;
-    if (t.data.byteLength !== bytes)
-      throw new ReelError(
-        "E_INPUT_INVALID",
-        `writeSafetensors ${path}: tensor "${name}" has ${t.data.byteLength} bytes, dims ${JSON.stringify(t.dims)} x ${t.dtype} need ${bytes}`,
-      );
-    header[name] = { dtype: safetensorsName(t.dtype), shape: t.dims, data_offsets: [offset, offset + bytes] };
-    offset += bytes;
-  }
-  let json = JSON.stringify(header);
-  const enc = new TextEncoder();
-  let hb = enc.encode(json);
-  const pad = (8 - (hb.length % 8)) % 8;
-  if (pad) {
-    json += " ".repeat(pad);
-    hb = enc.encode(json);
-  }
-  const fd = openSync(path, "w");
-  try {
-    const len = new Uint8Array(8);
-    new DataView(len.buffer).setBigUint64(0, BigInt(hb.length), true);
-    writeSync(fd, len);
-    writeSync(fd, hb);
-    for (const [, t] of entries) writeAll(fd, new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
-  } finally {
-    closeSync(fd);
-  }
+  writeSafetensorsStream(
+    path,
+    list.map(([name, t]) => ({ name, dtype: t.dtype, shape: t.dims })),
+    (_e, i) => list[i]![1].data,
+    metadata,
+  );
 }
 
 function writeAll(fd: number, bytes: Uint8Array): void {

@@ -141,7 +141,15 @@ export function openWanBundle(folder: ModelFolder, o: LoadOptions): WanBundle {
     ? parseWanVaeConfig(reel.vae, vaeVersion, `${folder.root}/reel.json vae`)
     : vaePreset(vaeVersion === "2.2" ? "wan2.2" : "wan2.1");
   const vaeWeights = weightMapFromFiles([c.vae!]);
-  const vae = new WanVAE(vaeConfig, vaeWeights, runOpts);
+  // reel's own models carry their latent statistics; the official VAEs use the wrappers' constants.
+  const stat = (k: string) => (Array.isArray(reel[k]) ? Float32Array.from(reel[k] as number[]) : undefined);
+  const latentsMean = stat("latents_mean");
+  const latentsStd = stat("latents_std");
+  const vae = new WanVAE(vaeConfig, vaeWeights, {
+    ...runOpts,
+    ...(latentsMean ? { latentsMean } : {}),
+    ...(latentsStd ? { latentsStd } : {}),
+  });
 
   // 4. CLIP (Wan 2.1 image-to-video)
   let clip: ClipVisionEncoder | null = null;

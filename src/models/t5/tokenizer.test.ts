@@ -1,44 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { cleanPrompt, fixText, htmlUnescape } from "./text-clean.ts";
+import { tinyTokenizerJson } from "../../../test/helpers/tiny-model.ts";
 import { UmT5Tokenizer } from "./tokenizer.ts";
 
-/** A tiny tokenizer.json in the exact shape of google/umt5-xxl's (Unigram + Metaspace + "$A </s>"). */
-function t5Json(words: string[]) {
-  const vocab: [string, number][] = [
-    ["<pad>", 0],
-    ["</s>", 0],
-    ["<unk>", 0],
-    ["▁", -3],
-    ...words.map((w) => [`▁${w}`, -1] as [string, number]),
-    ..."abcdefghijklmnopqrstuvwxyz".split("").map((c) => [c, -5] as [string, number]),
-  ];
-  return {
-    version: "1.0",
-    added_tokens: [
-      { id: 0, content: "<pad>", special: true, single_word: false, lstrip: false, rstrip: false, normalized: false },
-      { id: 1, content: "</s>", special: true, single_word: false, lstrip: false, rstrip: false, normalized: false },
-      { id: 2, content: "<unk>", special: true, single_word: false, lstrip: false, rstrip: false, normalized: false },
-    ],
-    normalizer: { type: "Sequence", normalizers: [{ type: "Replace", pattern: { Regex: " {2,}" }, content: " " }] },
-    pre_tokenizer: { type: "Metaspace", replacement: "▁", prepend_scheme: "always", split: true },
-    post_processor: {
-      type: "TemplateProcessing",
-      single: [{ Sequence: { id: "A", type_id: 0 } }, { SpecialToken: { id: "</s>", type_id: 0 } }],
-      pair: [
-        { Sequence: { id: "A", type_id: 0 } },
-        { SpecialToken: { id: "</s>", type_id: 0 } },
-        { Sequence: { id: "B", type_id: 0 } },
-        { SpecialToken: { id: "</s>", type_id: 0 } },
-      ],
-      special_tokens: { "</s>": { id: "</s>", ids: [1], tokens: ["</s>"] } },
-    },
-    decoder: { type: "Metaspace", replacement: "▁", prepend_scheme: "always", split: true },
-    model: { type: "Unigram", unk_id: 2, vocab, byte_fallback: false },
-  };
-}
-
 describe("umT5 tokenizer", () => {
-  const tok = new UmT5Tokenizer(t5Json(["a", "red", "ball", "bounces"]));
+  const tok = new UmT5Tokenizer(
+    tinyTokenizerJson(["a", "red", "ball", "bounces"]) as ConstructorParameters<typeof UmT5Tokenizer>[0],
+  );
 
   it("appends EOS, pads with 0 to max_length and masks the padding", () => {
     const b = tok.encode(["a red ball", "ball"], 8);

@@ -1,0 +1,55 @@
+"""Reads the toy world's clips from the TypeScript renderer (scripts/toy/stream.ts).
+
+The world, its captions and the tokenizer live in TypeScript (src/toyworld, the reel-toy
+tokenizer.json); training gets them through a pipe, so the model sees exactly the clips and
+token ids that reel renders and tokenizes. Record format on the child's stdout:
+
+    b"RTW1" | u32 little-endian header length | header JSON | frames·height·width·3 bytes (RGB)
+
+header = {"seed", "caption", "ids" (token ids, EOS-terminated), "frames", "width", "height"}.
+"""
+
+import json
+import os
+import struct
+import subprocess
+
+import numpy as np
+
+ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+
+
+def stream(seed, count, frames=17, size=128, tokenizer=None, text_len=32, node="node"):
+    """Yields (header dict, uint8 array [T, H, W, 3]) for `count` scenes from `seed` on."""
+    args = [node, os.path.join(ROOT, "bin", "run-ts.js"), os.path.join(ROOT, "scripts", "toy", "stream.ts"),
+            "--seed", str(seed), "--count", str(count), "--frames", str(frames), "--size", str(size),
+            "--text-len", str(text_len)]
+    if tokenizer:
+        args += ["--tokenizer", tokenizer]
+    env = dict(os.environ, REEL_NO_REEXEC="1")
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, env=env, bufsize=1 << 22)
+    try:
+        out = proc.stdout
+        while True:
+            magic = out.read(4)
+            if not magic:
+                break
+            if magic != b"RTW1":
+                raise RuntimeError(f"toy stream: bad record magic {magic!r}")
+            (n,) = struct.unpack("<I", out.read(4))
+            header = json.loads(out.read(n).decode("utf-8"))
+            size_bytes = header["frames"] * header["height"] * header["width"] * 3
+            buf = out.read(size_bytes)
+            if len(buf) != size_bytes:
+                raise RuntimeError("toy stream: truncated record")
+            yield header, np.frombuffer(buf, dtype=np.uint8).reshape(header["frames"], header["height"], header["width"], 3)
+    finally:
+        proc.stdout.close()
+        proc.wait()
+        if proc.returncode not in (0, None, -15):
+            raise RuntimeError(f"toy stream exited with {proc.returncode}")
+
+
+def to_video(frames_u8):
+    """[T, H, W, 3] uint8 -> float32 [3, T, H, W] in [-1, 1]."""
+    return np.ascontiguousarray(frames_u8.transpose(3, 0, 1, 2), dtype=np.float32) / 127.5 - 1.0

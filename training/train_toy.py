@@ -1,0 +1,356 @@
+"""Trains reel-toy, reel's embedded model: a Wan-architecture VAE, umT5 encoder and DiT at
+small size, from scratch, on the procedural toy world (src/toyworld), with the PyTorch
+reference modules (reference/). Seeded, resumable (every stage checkpoints), CPU by default
+(Debian's python3-torch with bf16 autocast) and CUDA when available.
+
+usage: /usr/bin/python3 training/train_toy.py STAGE --run DIR [options]
+  vae      train the VAE (reconstruction + tiny KL) on rendered clips
+  latents  encode N training clips with the VAE; latent statistics; token ids
+  dit      train the DiT and the text encoder jointly (flow matching, CFG dropout)
+  export   write the model folder (official key layout, fp16 safetensors, reel.json)
+
+Every stage stops after --minutes (wall clock) or --steps, saving a checkpoint; running the
+same command again resumes. Losses go to DIR/<stage>.log.jsonl.
+"""
+
+import argparse
+import json
+import math
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.normpath(os.path.join(HERE, ".."))
+sys.path.insert(0, os.path.join(ROOT, "reference"))
+sys.path.insert(0, HERE)
+
+import safetensors_io  # noqa: E402
+import toy_data  # noqa: E402
+from umt5 import T5Encoder  # noqa: E402
+from wan_model import WanModel  # noqa: E402
+from wan_vae import WanVAE_  # noqa: E402
+
+# ---------------------------------------------------------------------------------------
+# Architecture (the model card reads these from reel.json)
+
+CLIP = dict(frames=17, size=128, fps=16)
+VAE_CONFIG = dict(dim=8, z_dim=16, dim_mult=[1, 2, 4, 4], num_res_blocks=2, attn_scales=[],
+                  temperal_downsample=[False, True, True], dropout=0.0)
+TEXT_LEN = 32
+T5_CONFIG = dict(vocab=None, dim=128, dim_attn=128, dim_ffn=256, num_heads=4, num_layers=2, num_buckets=32,
+                 shared_pos=False, dropout=0.0)
+DIT_CONFIG = dict(model_type="t2v", patch_size=[1, 2, 2], text_len=TEXT_LEN, in_dim=16, dim=192, ffn_dim=768,
+                  freq_dim=64, text_dim=128, out_dim=16, num_heads=3, num_layers=6, window_size=[-1, -1],
+                  qk_norm=True, cross_attn_norm=True, eps=1e-6)
+TRAIN_SHIFT = 3.0  # sigma shift used for training noise levels and as the sampling default
+SEED_TRAIN = 1_000_000  # training scenes use seeds from here on; 0..999_999 are held out
+
+
+def log(run, stage, **kv):
+    kv["time"] = time.time()
+    with open(os.path.join(run, f"{stage}.log.jsonl"), "a") as f:
+        f.write(json.dumps(kv) + "\n")
+    print(f"[{stage}] " + " ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in kv.items() if k != "time"),
+          flush=True)
+
+
+def save_ckpt(path, **state):
+    tmp = path + ".tmp"
+    torch.save(state, tmp)
+    os.replace(tmp, path)
+
+
+def device_of(args):
+    return torch.device("cuda" if args.cuda and torch.cuda.is_available() else "cpu")
+
+
+def autocast(dev, enabled=True):
+    return torch.autocast(dev.type, dtype=torch.bfloat16, enabled=enabled)
+
+
+def vocab_size(tokenizer_path):
+    with open(tokenizer_path) as f:
+        return len(json.load(f)["model"]["vocab"])
+
+
+# ---------------------------------------------------------------------------------------
+# Stage 1: VAE
+
+def stage_vae(args):
+    dev = device_of(args)
+    torch.manual_seed(args.seed)
+    vae = WanVAE_(**VAE_CONFIG).to(dev)
+    opt = torch.optim.AdamW(vae.parameters(), lr=args.lr or 1e-3, weight_decay=0.0)
+    ckpt = os.path.join(args.run, "vae.pt")
+    step = 0
+    if os.path.exists(ckpt):
+        st = torch.load(ckpt, map_location=dev)
+        vae.load_state_dict(st["model"])
+        opt.load_state_dict(st["opt"])
+        step = st["step"]
+        print(f"resumed vae at step {step}", flush=True)
+    B = args.batch or 4
+    data = toy_data.stream(SEED_TRAIN + 500_000 + step * B, 10**9, CLIP["frames"], CLIP["size"])
+    t0 = time.time()
+    total = args.steps or 10**9
+    while step < total and (time.time() - t0) < args.minutes * 60:
+        x = torch.from_numpy(np.stack([toy_data.to_video(next(data)[1]) for _ in range(B)])).to(dev)
+        lr = (args.lr or 1e-3) * min(1.0, (step + 1) / 100)
+        for g in opt.param_groups:
+            g["lr"] = lr
+        with autocast(dev, args.bf16):
+            mu, log_var = vae.encode(x)
+            z = mu + torch.randn_like(mu) * torch.exp(0.5 * log_var.clamp(-30, 20))
+            rec = vae.decode(z)
+        rec = rec.float()
+        l1 = (rec - x).abs().mean()
+        l2 = F.mse_loss(rec, x)
+        kl = 0.5 * (mu.float() ** 2 + log_var.float().exp() - 1 - log_var.float()).mean()
+        loss = l1 + l2 + 1e-6 * kl
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(vae.parameters(), 1.0)
+        opt.step()
+        step += 1
+        if step % 10 == 0:
+            log(args.run, "vae", step=step, loss=loss.item(), l1=l1.item(), l2=l2.item(), kl=kl.item(), lr=lr,
+                sec=time.time() - t0)
+        if step % 100 == 0:
+            save_ckpt(ckpt, model=vae.state_dict(), opt=opt.state_dict(), step=step)
+    save_ckpt(ckpt, model=vae.state_dict(), opt=opt.state_dict(), step=step)
+    print(f"vae: {step} steps, checkpoint {ckpt}", flush=True)
+
+
+# ---------------------------------------------------------------------------------------
+# Stage 2: latents
+
+def load_vae(run, dev):
+    vae = WanVAE_(**VAE_CONFIG).to(dev).eval()
+    vae.load_state_dict(torch.load(os.path.join(run, "vae.pt"), map_location=dev)["model"])
+    return vae
+
+
+def stage_latents(args):
+    dev = device_of(args)
+    vae = load_vae(args.run, dev)
+    N = args.count
+    out_lat = os.path.join(args.run, "latents.npy")
+    done_path = os.path.join(args.run, "latents.json")
+    T5_CONFIG["vocab"] = vocab_size(args.tokenizer)
+    lat = np.lib.format.open_memmap(out_lat, mode="w+" if not os.path.exists(out_lat) else "r+", dtype=np.float16,
+                                    shape=(N, VAE_CONFIG["z_dim"], 5, 16, 16))
+    meta = json.load(open(done_path)) if os.path.exists(done_path) else {"done": 0, "ids": [], "captions": []}
+    start = meta["done"]
+    B = 8
+    t0 = time.time()
+    data = toy_data.stream(SEED_TRAIN + start, N - start, CLIP["frames"], CLIP["size"], args.tokenizer, TEXT_LEN)
+    i = start
+    while i < N and (time.time() - t0) < args.minutes * 60:
+        batch = [next(data) for _ in range(min(B, N - i))]
+        x = torch.from_numpy(np.stack([toy_data.to_video(f) for _, f in batch])).to(dev)
+        with torch.no_grad(), autocast(dev, args.bf16):
+            mu, _ = vae.encode(x)
+        lat[i:i + len(batch)] = mu.float().cpu().numpy().astype(np.float16)
+        for h, _ in batch:
+            meta["ids"].append(h["ids"])
+            meta["captions"].append(h["caption"])
+        i += len(batch)
+        meta["done"] = i
+        if (i // B) % 50 == 0 or i == N:
+            lat.flush()
+            json.dump(meta, open(done_path + ".tmp", "w"))
+            os.replace(done_path + ".tmp", done_path)
+            log(args.run, "latents", done=i, sec=time.time() - t0)
+    lat.flush()
+    json.dump(meta, open(done_path + ".tmp", "w"))
+    os.replace(done_path + ".tmp", done_path)
+    if i == N:
+        arr = np.asarray(lat[:N], dtype=np.float32)
+        mean = arr.mean(axis=(0, 2, 3, 4))
+        std = arr.std(axis=(0, 2, 3, 4))
+        json.dump({"mean": mean.tolist(), "std": std.tolist()}, open(os.path.join(args.run, "latent_stats.json"), "w"))
+        print(f"latents: {N} clips, mean {mean.round(3).tolist()}, std {std.round(3).tolist()}", flush=True)
+
+
+# ---------------------------------------------------------------------------------------
+# Stage 3: DiT + text encoder
+
+def shift_sigma(s, shift):
+    return shift * s / (1 + (shift - 1) * s)
+
+
+def encode_text(t5, ids, mask):
+    """ids, mask [B, L] -> context [B, TEXT_LEN, dim] with rows past each prompt's length zeroed,
+    exactly the reference's 'trim to the real tokens, then zero-pad to text_len'."""
+    ctx = t5(ids, mask)  # [B, L, D]
+    return ctx * mask.unsqueeze(-1).to(ctx.dtype)
+
+
+def stage_dit(args):
+    dev = device_of(args)
+    torch.manual_seed(args.seed)
+    T5_CONFIG["vocab"] = vocab_size(args.tokenizer)
+    t5 = T5Encoder(**T5_CONFIG).to(dev)
+    dit = WanModel(**DIT_CONFIG).to(dev)
+    ema = {k: v.detach().clone().float() for k, v in list(dit.state_dict().items()) + [("t5." + k, v) for k, v in t5.state_dict().items()]}
+    params = list(dit.parameters()) + list(t5.parameters())
+    opt = torch.optim.AdamW(params, lr=args.lr or 3e-4, weight_decay=0.01, betas=(0.9, 0.99))
+    ckpt = os.path.join(args.run, "dit.pt")
+    step = 0
+    if os.path.exists(ckpt):
+        st = torch.load(ckpt, map_location=dev)
+        dit.load_state_dict(st["dit"])
+        t5.load_state_dict(st["t5"])
+        opt.load_state_dict(st["opt"])
+        ema = st["ema"]
+        step = st["step"]
+        print(f"resumed dit at step {step}", flush=True)
+    lat = np.load(os.path.join(args.run, "latents.npy"), mmap_mode="r")
+    meta = json.load(open(os.path.join(args.run, "latents.json")))
+    stats = json.load(open(os.path.join(args.run, "latent_stats.json")))
+    N = meta["done"]
+    mean = torch.tensor(stats["mean"], device=dev).view(1, -1, 1, 1, 1)
+    std = torch.tensor(stats["std"], device=dev).view(1, -1, 1, 1, 1)
+    ids_all = np.zeros((N, TEXT_LEN), dtype=np.int64)
+    for i, row in enumerate(meta["ids"][:N]):
+        ids_all[i, :len(row)] = row
+    B = args.batch or 32
+    rng = np.random.default_rng(args.seed + step)
+    total = args.steps or 10**9
+    warm = 200
+    t0 = time.time()
+    while step < total and (time.time() - t0) < args.minutes * 60:
+        idx = np.sort(rng.choice(N, B, replace=False))
+        x0 = (torch.from_numpy(np.asarray(lat[idx], dtype=np.float32)).to(dev) - mean) / std
+        ids = torch.from_numpy(ids_all[idx]).to(dev)
+        drop = torch.from_numpy(rng.random(B) < 0.1).to(dev)  # CFG: 10% empty prompt (EOS only)
+        ids = torch.where(drop.unsqueeze(1), torch.zeros_like(ids), ids)
+        ids[drop, 0] = 1
+        mask = (ids != 0).long()
+        sigma = shift_sigma(torch.rand(B, device=dev), TRAIN_SHIFT)
+        noise = torch.randn_like(x0)
+        s = sigma.view(B, 1, 1, 1, 1)
+        xt = (1 - s) * x0 + s * noise
+        target = noise - x0
+        lr_max = args.lr or 3e-4
+        lr = lr_max * min(1.0, (step + 1) / warm) * (0.5 * (1 + math.cos(math.pi * min(1.0, step / max(1, args.decay_steps)))) * 0.9 + 0.1)
+        for g in opt.param_groups:
+            g["lr"] = lr
+        with autocast(dev, args.bf16):
+            ctx = encode_text(t5, ids, mask)
+            pred = dit(xt, sigma * 1000.0, ctx, int(np.prod(xt.shape[2:]) // 4))
+        loss = F.mse_loss(pred.float(), target)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        step += 1
+        with torch.no_grad():
+            d = min(0.999, (1 + step) / (10 + step))
+            for k, v in list(dit.state_dict().items()) + [("t5." + k, v) for k, v in t5.state_dict().items()]:
+                ema[k].mul_(d).add_(v.detach().float(), alpha=1 - d)
+        if step % 10 == 0:
+            log(args.run, "dit", step=step, loss=loss.item(), lr=lr, sec=time.time() - t0)
+        if step % 200 == 0:
+            save_ckpt(ckpt, dit=dit.state_dict(), t5=t5.state_dict(), opt=opt.state_dict(), ema=ema, step=step)
+    save_ckpt(ckpt, dit=dit.state_dict(), t5=t5.state_dict(), opt=opt.state_dict(), ema=ema, step=step)
+    print(f"dit: {step} steps, checkpoint {ckpt}", flush=True)
+
+
+# ---------------------------------------------------------------------------------------
+# Stage 4: export
+
+def fit_preview(run, vae, dev, n=64):
+    """Least-squares rgb ≈ W·z + b between normalised latents and the clip downsampled to the
+    latent grid: the cheap preview projection reel shows while sampling."""
+    lat = np.load(os.path.join(run, "latents.npy"), mmap_mode="r")
+    stats = json.load(open(os.path.join(run, "latent_stats.json")))
+    zs, rgbs = [], []
+    data = toy_data.stream(SEED_TRAIN, n, CLIP["frames"], CLIP["size"])
+    mean = np.array(stats["mean"], dtype=np.float32)[:, None, None, None]
+    std = np.array(stats["std"], dtype=np.float32)[:, None, None, None]
+    for i, (_, frames) in enumerate(data):
+        z = (np.asarray(lat[i], dtype=np.float32) - mean) / std  # [16, 5, 16, 16]
+        v = toy_data.to_video(frames)[:, ::4][:, :5]  # [3, 5, 128, 128] latent-frame times
+        v = v.reshape(3, 5, 16, 8, 16, 8).mean(axis=(3, 5))
+        zs.append(z.reshape(16, -1).T)
+        rgbs.append(v.reshape(3, -1).T)
+    Z = np.concatenate(zs)
+    Z1 = np.concatenate([Z, np.ones((Z.shape[0], 1), np.float32)], axis=1)
+    R = np.concatenate(rgbs)
+    sol, *_ = np.linalg.lstsq(Z1, R, rcond=None)
+    return {"weight": sol[:16].T.round(5).tolist(), "bias": sol[16].round(5).tolist()}
+
+
+def to_f16(sd):
+    return {k: v.detach().float().to(torch.float16).contiguous() for k, v in sd.items()}
+
+
+def stage_export(args):
+    dev = torch.device("cpu")
+    out = args.out
+    os.makedirs(os.path.join(out, "tokenizer"), exist_ok=True)
+    T5_CONFIG["vocab"] = vocab_size(args.tokenizer)
+    st = torch.load(os.path.join(args.run, "dit.pt"), map_location=dev)
+    ema = st["ema"]
+    dit_sd = {k: v for k, v in ema.items() if not k.startswith("t5.")}
+    t5_sd = {k[3:]: v for k, v in ema.items() if k.startswith("t5.")}
+    vae = load_vae(args.run, dev)
+    stats = json.load(open(os.path.join(args.run, "latent_stats.json")))
+    meta = {"generator": "reel training/train_toy.py", "steps": str(st["step"])}
+    safetensors_io.save(os.path.join(out, "diffusion_pytorch_model.safetensors"), to_f16(dit_sd),
+                        {**meta, "config": json.dumps(DIT_CONFIG)})
+    safetensors_io.save(os.path.join(out, "models_t5_reel-toy-enc-fp16.safetensors"), to_f16(t5_sd),
+                        {**meta, "config": json.dumps(T5_CONFIG)})
+    safetensors_io.save(os.path.join(out, "Wan2.1_VAE.safetensors"), to_f16(vae.state_dict()),
+                        {**meta, "config": json.dumps(VAE_CONFIG)})
+    json.dump({"_class_name": "WanModel", **DIT_CONFIG}, open(os.path.join(out, "config.json"), "w"), indent=2)
+    with open(args.tokenizer) as f:
+        tok = f.read()
+    with open(os.path.join(out, "tokenizer", "tokenizer.json"), "w") as f:
+        f.write(tok)
+    reel = {
+        "name": "reel-toy",
+        "description": "reel's embedded model: a small Wan-architecture model trained on the procedural toy world",
+        "t5": T5_CONFIG,
+        "vae": VAE_CONFIG,
+        "latents_mean": stats["mean"],
+        "latents_std": stats["std"],
+        "defaults": {"steps": 20, "shift": TRAIN_SHIFT, "guidance": 4.0, "frames": CLIP["frames"], "fps": CLIP["fps"],
+                     "sizes": [[CLIP["size"], CLIP["size"]]], "sampler": "unipc", "negativePrompt": ""},
+        "preview": fit_preview(args.run, vae, dev),
+        "training": {"dit_steps": st["step"]},
+    }
+    json.dump(reel, open(os.path.join(out, "reel.json"), "w"), indent=2)
+    print(f"exported to {out}", flush=True)
+
+
+def main(argv):
+    ap = argparse.ArgumentParser()
+    ap.add_argument("stage", choices=["vae", "latents", "dit", "export"])
+    ap.add_argument("--run", required=True)
+    ap.add_argument("--out", default=os.path.join(ROOT, "models", "reel-toy"))
+    ap.add_argument("--tokenizer", default=os.path.join(HERE, "tokenizer.json"))
+    ap.add_argument("--minutes", type=float, default=60)
+    ap.add_argument("--steps", type=int, default=0)
+    ap.add_argument("--decay-steps", type=int, default=4000)
+    ap.add_argument("--count", type=int, default=12000)
+    ap.add_argument("--batch", type=int, default=0)
+    ap.add_argument("--lr", type=float, default=0)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--no-bf16", dest="bf16", action="store_false")
+    ap.add_argument("--cuda", action="store_true")
+    args = ap.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    os.makedirs(args.run, exist_ok=True)
+    {"vae": stage_vae, "latents": stage_latents, "dit": stage_dit, "export": stage_export}[args.stage](args)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
