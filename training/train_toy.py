@@ -39,7 +39,7 @@ from wan_vae import WanVAE_  # noqa: E402
 # Architecture (the model card reads these from reel.json)
 
 CLIP = dict(frames=17, size=128, fps=16)
-VAE_CONFIG = dict(dim=8, z_dim=16, dim_mult=[1, 2, 4, 4], num_res_blocks=2, attn_scales=[],
+VAE_CONFIG = dict(dim=8, z_dim=16, dim_mult=[1, 2, 4, 4], num_res_blocks=1, attn_scales=[],
                   temperal_downsample=[False, True, True], dropout=0.0)
 TEXT_LEN = 32
 T5_CONFIG = dict(vocab=None, dim=128, dim_attn=128, dim_ffn=256, num_heads=4, num_layers=2, num_buckets=32,
@@ -94,12 +94,23 @@ def stage_vae(args):
         opt.load_state_dict(st["opt"])
         step = st["step"]
         print(f"resumed vae at step {step}", flush=True)
-    B = args.batch or 4
+    # The VAE is convolutional and causal: it trains on 64x64 crops of 5-frame windows (first
+    # frame + one chunk of 4, the pattern every later chunk repeats) and runs on whole clips.
+    B = args.batch or 8
+    crop, win = 64, 5
+    rng = np.random.default_rng(args.seed + step)
     data = toy_data.stream(SEED_TRAIN + 500_000 + step * B, 10**9, CLIP["frames"], CLIP["size"])
     t0 = time.time()
     total = args.steps or 10**9
+
+    def sample():
+        v = toy_data.to_video(next(data)[1])  # [3, 17, 128, 128]
+        t = rng.integers(0, v.shape[1] - win + 1)
+        y, x_ = rng.integers(0, v.shape[2] - crop + 1, size=2)
+        return v[:, t:t + win, y:y + crop, x_:x_ + crop]
+
     while step < total and (time.time() - t0) < args.minutes * 60:
-        x = torch.from_numpy(np.stack([toy_data.to_video(next(data)[1]) for _ in range(B)])).to(dev)
+        x = torch.from_numpy(np.stack([sample() for _ in range(B)])).to(dev)
         lr = (args.lr or 1e-3) * min(1.0, (step + 1) / 100)
         for g in opt.param_groups:
             g["lr"] = lr
@@ -344,7 +355,7 @@ def main(argv):
     ap.add_argument("--lr", type=float, default=0)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--no-bf16", dest="bf16", action="store_false")
+    ap.add_argument("--no-bf16", dest="bf16", action="store_false", help="bf16 autocast (default on; slow for the VAE's small convs on CPU: use --no-bf16 there)")
     ap.add_argument("--cuda", action="store_true")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)

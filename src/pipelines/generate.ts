@@ -17,7 +17,8 @@ import { frameToTensor, type RgbFrame, videoToFrames } from "../media/frames.ts"
 import { resizeBicubic } from "../models/clip/preprocess.ts";
 import { hasImageBranch } from "../models/wan/config.ts";
 import type { SolverKind } from "../schedulers/index.ts";
-import { estimateMemory, formatBytes } from "./memory.ts";
+import { estimateMemory, formatBytes, OVERHEAD_BYTES } from "./memory.ts";
+import { chooseVaeTile } from "../models/wan/vae-runner.ts";
 import { gaussian, randomSeed } from "./noise.ts";
 import { type ProgressFn, ProgressTracker, throwIfAborted } from "./progress.ts";
 import { checkAgainstModel } from "./request.ts";
@@ -62,6 +63,8 @@ export interface GenerateResult {
   readonly guidance: number | null;
   readonly mode: "t2v" | "i2v" | "flf2v";
   readonly estimatedPeakBytes: number;
+  /** Spatial VAE tile used for decoding (latent pixels), when the frame did not fit whole. */
+  readonly vaeTile: { readonly size: number; readonly overlap: number } | null;
   readonly timingsMs: {
     readonly text: number;
     readonly condition: number;
@@ -130,12 +133,29 @@ export async function generate(b: WanBundle, input: GenerateInput, o: GenerateOp
     vaeFullResChannels: b.vae.config.dim,
   });
   const limit = o.memoryLimitBytes ?? totalmem();
-  if (est.peakBytes > limit)
+  // VAE decode: untiled when it fits, else the largest spatial tile that does (decoded whole
+  // then streamed to the caller: tiling bounds memory only when one tile's cache is live).
+  const budget = limit - est.phases.decode + b.weightBytes.vae;
+  const perPixel = 4 * (4 + 2) * b.vae.config.dim * 4; // the estimate's activation bytes per output pixel
+  const tiling = chooseVaeTile(
+    b.vae.config,
+    "decode",
+    h,
+    w,
+    8,
+    (m) => m.collectCacheBytes + m.tilePixels[0] * m.tilePixels[1] * perPixel + b.weightBytes.vae <= budget,
+  );
+  const decodePeak = tiling ? est.phases.decode : Number.POSITIVE_INFINITY;
+  if (
+    est.phases.sample + OVERHEAD_BYTES > limit ||
+    est.phases.text + OVERHEAD_BYTES > limit ||
+    decodePeak === Number.POSITIVE_INFINITY
+  )
     throw new ReelError(
       "E_OUT_OF_MEMORY",
       `${width}x${height}x${frames} with ${b.name} needs about ${formatBytes(est.peakBytes)} at its peak ` +
         `(text ${formatBytes(est.phases.text)}, sampling ${formatBytes(est.phases.sample)}, decode ${formatBytes(est.phases.decode)}), ` +
-        `more than the ${formatBytes(limit)} here. Use a smaller size or fewer frames.`,
+        `more than the ${formatBytes(limit)} here, even with the VAE decode tiled. Use a smaller size or fewer frames.`,
       { details: { estimate: est, limit } },
     );
 
@@ -223,11 +243,21 @@ export async function generate(b: WanBundle, input: GenerateInput, o: GenerateOp
   const tDecode = performance.now();
   progress.start("decode", F);
   let chunks = 0;
-  const decoded = await b.vae.decodeStream(latent, async (r) => {
+  let decoded: number;
+  if (tiling?.tile) {
+    const video = await b.vae.decode(latent, "stream", { tile: tiling.tile });
     throwIfAborted(o.signal);
-    await o.onFrames(videoToFrames(r.main.data as Float32Array, r.main.dims));
-    progress.step(++chunks, F);
-  });
+    const all = videoToFrames(video.data as Float32Array, video.dims);
+    await o.onFrames(all);
+    decoded = all.length;
+    progress.step(F, F);
+  } else {
+    decoded = await b.vae.decodeStream(latent, async (r) => {
+      throwIfAborted(o.signal);
+      await o.onFrames(videoToFrames(r.main.data as Float32Array, r.main.dims));
+      progress.step(++chunks, F);
+    });
+  }
   const decodeMs = performance.now() - tDecode;
   return {
     seed,
@@ -241,6 +271,7 @@ export async function generate(b: WanBundle, input: GenerateInput, o: GenerateOp
     guidance: input.guidance ?? (typeof d.guidance === "number" ? d.guidance : null),
     mode,
     estimatedPeakBytes: est.peakBytes,
+    vaeTile: tiling?.tile ?? null,
     timingsMs: { text: textMs, condition: condMs, sample: sampleMs, decode: decodeMs, total: performance.now() - t0 },
     latent,
   };

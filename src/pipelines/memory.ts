@@ -33,7 +33,8 @@ export interface MemoryEstimate {
   readonly phases: { readonly text: number; readonly sample: number; readonly decode: number };
 }
 
-const OVERHEAD = 400 * 2 ** 20; // Node + ORT runtime + buffers
+/** Node + ORT runtime + buffers. */
+export const OVERHEAD_BYTES = 400 * 2 ** 20;
 
 export function estimateMemory(m: MemoryInputs): MemoryEstimate {
   const f32 = 4;
@@ -47,7 +48,7 @@ export function estimateMemory(m: MemoryInputs): MemoryEstimate {
   // causal cache) of the widest full-resolution stage, about 4 live tensors at once.
   const px = m.tile ? Math.min(m.tile, m.width) * Math.min(m.tile, m.height) : m.width * m.height;
   const decode = m.vaeWeightBytes + 4 * (4 + 2) * m.vaeFullResChannels * px * f32;
-  const peak = Math.max(text, sample, decode) + OVERHEAD;
+  const peak = Math.max(text, sample, decode) + OVERHEAD_BYTES;
   return { peakBytes: peak, phases: { text, sample, decode } };
 }
 

@@ -10,13 +10,20 @@
  *
  * Mode `whole` runs the video in a single `first` chunk: the exact whole-sequence
  * formulation, used to check the chunked path (and cheaper for very short clips).
- * Spatial tiling is not done here; a tiled decoder would run these chunk graphs per tile,
- * each tile with its own cache state.
+ *
+ * Spatial tiling (option `tile`, vae-tiling.ts; not in the reference): every tile runs the
+ * same chunk graphs at the tile's size with its own cache, and the outputs are blended.
+ * Streaming (`decodeStream`) goes chunk-major: each chunk is run for every tile, blended and
+ * handed over, so all tiles' caches are held between chunks (as much as the untiled cache,
+ * plus the overlaps) while one run only sees one tile. The collecting calls (`encode`,
+ * `decode`, `…WithTaps`) go tile-major: each tile's whole stream, accumulated into the
+ * output, so only one tile's cache exists at a time. Both orders give identical results.
+ * `vaeTileMemory` gives the cache bytes of both, `chooseVaeTile` picks a tile that fits.
  */
 import { compile } from "../../engine/compile.ts";
 import { Graph } from "../../engine/graph.ts";
 import type { Device, InferenceSession, Runtime } from "../../engine/runtime.ts";
-import { f32, type HostTensor } from "../../engine/tensor.ts";
+import { f32, type HostTensor, numel } from "../../engine/tensor.ts";
 import { checkWeights, type DeclaredParam, declaredParams, type WeightMap } from "../../engine/weights.ts";
 import { ReelError } from "../../errors.ts";
 import { buildVaeDecode, buildVaeEncode, type VaeArch, type VaeChunkShape, WAN21_VAE } from "./vae.ts";
@@ -36,6 +43,15 @@ import {
   temporalFactor,
   type WanVaeConfig,
 } from "./vae-config.ts";
+import {
+  checkTile,
+  cropChunk,
+  type GridTile,
+  TileBlender,
+  type TileGrid,
+  tileGrid,
+  type VaeTile,
+} from "./vae-tiling.ts";
 
 /** Video frames per encode chunk after the first (hard-coded in the reference). */
 export const ENCODE_CHUNK_FRAMES = 4;
@@ -53,6 +69,12 @@ export interface WanVaeOptions {
   /** Latent statistics [z_dim]; default: the official wrapper's constants for the version. */
   readonly latentsMean?: Float32Array;
   readonly latentsStd?: Float32Array;
+}
+
+/** Per-call options of encode/decode. */
+export interface VaeRunOptions {
+  /** Spatial tiling in latent pixels; absent, or a tile covering the frame: the whole frame at once. */
+  readonly tile?: VaeTile;
 }
 
 export interface VaeChunkResult {
@@ -104,6 +126,12 @@ interface ChunkPlan {
   readonly end: number;
 }
 
+/** One chunk's outputs for one tile (or the whole frame). */
+interface ChunkOutputs {
+  readonly main: HostTensor;
+  readonly taps: Readonly<Record<string, HostTensor>>;
+}
+
 interface ChunkSession {
   readonly session: InferenceSession;
   readonly slots: readonly CacheSlot[];
@@ -120,6 +148,14 @@ export function sliceFrames(t: HostTensor, t0: number, t1: number): HostTensor {
   const out = new Float32Array(C * (t1 - t0) * plane);
   for (let c = 0; c < C; c++) out.set(src.subarray((c * T + t0) * plane, (c * T + t1) * plane), c * (t1 - t0) * plane);
   return f32([C, t1 - t0, H, W], out);
+}
+
+/** One chunk's tile outputs (in tile order) blended into whole-frame outputs. */
+function mergeChunk(blender: TileBlender, parts: readonly ChunkOutputs[], op: VaeOp): ChunkOutputs {
+  const pick = (name: string | null) => parts.map((p) => (name === null ? p.main : p.taps[name]!));
+  const taps: Record<string, HostTensor> = {};
+  for (const t of Object.keys(parts[0]!.taps)) taps[t] = blender.merge(pick(t), t);
+  return { main: blender.merge(pick(null), op), taps };
 }
 
 /** Copies `part` [C, n, H, W] into frames [t0, t0 + n) of `into` [C, T, H, W]. */
@@ -216,58 +252,110 @@ export class WanVAE {
     return plan;
   }
 
-  /** Runs the chunks of one video in order, threading the cache; calls `onChunk` after each. */
+  /** The tile grid of a run (latent pixels) and the graphs' input scale (pixels per latent pixel). */
+  private gridFor(op: VaeOp, height: number, width: number, tile: VaeTile | undefined) {
+    if (tile) checkTile(tile);
+    const inScale = op === "encode" ? spatialFactor(this.config) : 1;
+    return { grid: tileGrid(height / inScale, width / inScale, tile), inScale };
+  }
+
+  /** The sessions of a plan's chunks; `emit`: whether the chunks pass a cache on. */
+  private async sessionsFor(op: VaeOp, plan: readonly ChunkPlan[], taps: ReadonlySet<string>) {
+    const emit = plan.length > 1;
+    const sessions = await Promise.all(plan.map((p) => this.chunkSession(op, p.shape, taps, emit)));
+    if (emit) for (const s of sessions.slice(1)) assertSameSlots(sessions[0]!.slots, s.slots, `Wan VAE ${op}`);
+    return { sessions, emit };
+  }
+
+  /**
+   * One tile's chunk stream: runs the plan's chunks in order on the tile's crop of `input`
+   * (`crop` null: the whole frame), threading the tile's own cache, and yields each chunk's
+   * main output and taps.
+   */
+  private async *tileStream(
+    op: VaeOp,
+    input: HostTensor,
+    plan: readonly ChunkPlan[],
+    run: { sessions: readonly ChunkSession[]; emit: boolean },
+    taps: ReadonlySet<string>,
+    crop: GridTile | null,
+    inScale: number,
+  ): AsyncGenerator<ChunkOutputs, void> {
+    const mainName = op === "encode" ? "latent" : "video";
+    const inputName = op === "encode" ? "video" : "latent";
+    let state: CacheState | null = null;
+    for (let i = 0; i < plan.length; i++) {
+      const p = plan[i]!;
+      const s = run.sessions[i]!;
+      const feeds: Record<string, HostTensor> = { [inputName]: cropChunk(input, p.start, p.end, crop, inScale) };
+      if (p.shape.kind === "rest") Object.assign(feeds, cacheFeeds(s.slots, state!));
+      const carry = run.emit && i < plan.length - 1;
+      // The last chunk's cache is not needed: fetch only the frames (and taps).
+      const out = await s.session.run(feeds, carry ? undefined : [mainName, ...taps]);
+      state = carry ? cacheFromOutputs(s.slots, out) : null;
+      const tapOut: Record<string, HostTensor> = {};
+      for (const t of taps) tapOut[t] = out[t]!;
+      yield { main: out[mainName]!, taps: tapOut };
+    }
+  }
+
+  /**
+   * Runs the chunks of one video in order and calls `onChunk` after each. Tiled: chunk-major,
+   * every tile's stream advanced by one chunk, then the chunk's outputs blended.
+   */
   private async run(
     op: VaeOp,
     input: HostTensor,
     plan: readonly ChunkPlan[],
     taps: ReadonlySet<string>,
     onChunk: (r: VaeChunkResult) => void | Promise<void>,
+    tiling: { grid: TileGrid; inScale: number },
   ): Promise<void> {
-    const emit = plan.length > 1;
-    const sessions = await Promise.all(plan.map((p) => this.chunkSession(op, p.shape, taps, emit)));
-    if (emit) for (const s of sessions.slice(1)) assertSameSlots(sessions[0]!.slots, s.slots, `Wan VAE ${op}`);
-    const mainName = op === "encode" ? "latent" : "video";
-    const inputName = op === "encode" ? "video" : "latent";
-    let state: CacheState | null = null;
+    const run = await this.sessionsFor(op, plan, taps);
+    const blender = new TileBlender(tiling.grid);
+    const single = blender.tiles.length === 1;
+    const streams = blender.tiles.map((t) =>
+      this.tileStream(op, input, plan, run, taps, single ? null : t, tiling.inScale),
+    );
     let firstFrame = 0;
-    for (let i = 0; i < plan.length; i++) {
-      const p = plan[i]!;
-      const s = sessions[i]!;
-      const feeds: Record<string, HostTensor> = { [inputName]: sliceFrames(input, p.start, p.end) };
-      if (p.shape.kind === "rest") Object.assign(feeds, cacheFeeds(s.slots, state!));
-      const last = i === plan.length - 1;
-      // The last chunk's cache is not needed: fetch only the frames (and taps).
-      const out = await s.session.run(feeds, emit && !last ? undefined : [mainName, ...taps]);
-      state = emit && !last ? cacheFromOutputs(s.slots, out) : null;
-      const main = out[mainName]!;
-      const tapOut: Record<string, HostTensor> = {};
-      for (const t of taps) tapOut[t] = out[t]!;
-      await onChunk({ index: i, firstFrame, main, taps: tapOut });
+    for (let index = 0; index < plan.length; index++) {
+      const parts: ChunkOutputs[] = [];
+      for (const s of streams) parts.push((await s.next()).value as ChunkOutputs);
+      const { main, taps: tapOut } = single ? parts[0]! : mergeChunk(blender, parts, op);
+      await onChunk({ index, firstFrame, main, taps: tapOut });
       firstFrame += main.dims[1]!;
     }
   }
 
-  /** Runs a whole video and concatenates every chunk's outputs along time. */
-  private async collect(op: VaeOp, input: HostTensor, plan: readonly ChunkPlan[], taps: ReadonlySet<string>) {
+  /** Runs a whole video and concatenates every chunk's outputs along time. Tiled: tile-major. */
+  private async collect(
+    op: VaeOp,
+    input: HostTensor,
+    plan: readonly ChunkPlan[],
+    taps: ReadonlySet<string>,
+    tiling: { grid: TileGrid; inScale: number },
+  ) {
     const mainName = op === "encode" ? "latent" : "video";
-    const sessions = await Promise.all(plan.map((p) => this.chunkSession(op, p.shape, taps, plan.length > 1)));
+    const run = await this.sessionsFor(op, plan, taps);
+    const blender = new TileBlender(tiling.grid);
+    const single = blender.tiles.length === 1;
     // Output sizes are known from the graphs: allocate once, fill as chunks finish.
     const result: Record<string, HostTensor> = {};
     for (const name of [mainName, ...taps]) {
-      const shapes = sessions.map((s) => s.outputs.get(name)!);
+      const shapes = run.sessions.map((s) => s.outputs.get(name)!);
       const T = shapes.reduce((a, sh) => a + sh[1]!, 0);
-      const [C, , H, W] = shapes[0]!;
-      result[name] = f32([C!, T, H!, W!]);
+      result[name] = blender.alloc(shapes[0]!, T, name);
     }
-    const offsets = new Map<string, number>();
-    await this.run(op, input, plan, taps, (r) => {
-      for (const [name, t] of [[mainName, r.main] as const, ...Object.entries(r.taps)]) {
-        const at = offsets.get(name) ?? 0;
-        writeFrames(result[name]!, t, at);
-        offsets.set(name, at + t.dims[1]!);
-      }
-    });
+    for (const [k, tile] of blender.tiles.entries()) {
+      const offsets = new Map<string, number>();
+      for await (const r of this.tileStream(op, input, plan, run, taps, single ? null : tile, tiling.inScale))
+        for (const [name, t] of [[mainName, r.main] as const, ...Object.entries(r.taps)]) {
+          const at = offsets.get(name) ?? 0;
+          if (single) writeFrames(result[name]!, t, at);
+          else blender.add(result[name]!, k, t, at, name);
+          offsets.set(name, at + t.dims[1]!);
+        }
+    }
     return result;
   }
 
@@ -275,8 +363,8 @@ export class WanVAE {
    * WanVAE.encode: video [3, T, H, W] in [−1, 1] → normalised latent [z_dim, T', H/s, W/s]
    * (s = 8 for 2.1, 16 for 2.2). Frames after 1 + 4⌊(T−1)/4⌋ are not used.
    */
-  async encode(video: HostTensor, mode: VaeMode = "stream"): Promise<HostTensor> {
-    return (await this.encodeWithTaps(video, new Set(), mode)).latent!;
+  async encode(video: HostTensor, mode: VaeMode = "stream", o: VaeRunOptions = {}): Promise<HostTensor> {
+    return (await this.encodeWithTaps(video, new Set(), mode, o)).latent!;
   }
 
   /** encode, also returning the requested intermediates (whole-video tensors): `latent` plus the taps. */
@@ -284,14 +372,18 @@ export class WanVAE {
     video: HostTensor,
     taps: ReadonlySet<EncodeTap>,
     mode: VaeMode = "stream",
+    o: VaeRunOptions = {},
   ): Promise<Record<string, HostTensor>> {
     const [T, H, W] = this.checkVideo(video);
-    return this.collect("encode", video, this.plan("encode", T, H, W, mode), taps);
+    const tiling = this.gridFor("encode", H, W, o.tile);
+    const { tileHeight: th, tileWidth: tw } = tiling.grid;
+    const s = tiling.inScale;
+    return this.collect("encode", video, this.plan("encode", T, th * s, tw * s, mode), taps, tiling);
   }
 
   /** WanVAE.decode: normalised latent [z_dim, T', h, w] → video [3, 1 + 4(T'−1), H, W] clamped to [−1, 1]. */
-  async decode(latent: HostTensor, mode: VaeMode = "stream"): Promise<HostTensor> {
-    return (await this.decodeWithTaps(latent, new Set(), mode)).video!;
+  async decode(latent: HostTensor, mode: VaeMode = "stream", o: VaeRunOptions = {}): Promise<HostTensor> {
+    return (await this.decodeWithTaps(latent, new Set(), mode, o)).video!;
   }
 
   /** decode, also returning the requested intermediates: `video` plus the taps. */
@@ -299,29 +391,146 @@ export class WanVAE {
     latent: HostTensor,
     taps: ReadonlySet<DecodeTap>,
     mode: VaeMode = "stream",
+    o: VaeRunOptions = {},
   ): Promise<Record<string, HostTensor>> {
     const [T, h, w] = this.checkLatent(latent);
-    return this.collect("decode", latent, this.plan("decode", T, h, w, mode), taps);
+    const tiling = this.gridFor("decode", h, w, o.tile);
+    const { tileHeight: th, tileWidth: tw } = tiling.grid;
+    return this.collect("decode", latent, this.plan("decode", T, th, tw, mode), taps, tiling);
   }
 
   /**
    * Streaming decode: one latent frame per chunk, `onChunk` receives each chunk's clamped
    * frames ([3, n, H, W]: 1 frame, then 4 per chunk with the released VAEs) as soon as they
    * exist, in order, and nothing is kept afterwards. Returns the number of frames decoded.
+   * With `tile`, each chunk is decoded tile by tile and blended before it is handed over.
    */
   async decodeStream(
     latent: HostTensor,
     onChunk: (r: VaeChunkResult) => void | Promise<void>,
     taps: ReadonlySet<DecodeTap> = new Set(),
+    o: VaeRunOptions = {},
   ): Promise<number> {
     const [T, h, w] = this.checkLatent(latent);
+    const tiling = this.gridFor("decode", h, w, o.tile);
+    const { tileHeight: th, tileWidth: tw } = tiling.grid;
     let frames = 0;
-    await this.run("decode", latent, this.plan("decode", T, h, w, "stream"), taps, async (r) => {
-      frames += r.main.dims[1]!;
-      await onChunk(r);
-    });
+    const plan = this.plan("decode", T, th, tw, "stream");
+    await this.run(
+      "decode",
+      latent,
+      plan,
+      taps,
+      async (r) => {
+        frames += r.main.dims[1]!;
+        await onChunk(r);
+      },
+      tiling,
+    );
     return frames;
   }
+}
+
+/** Cache bytes per latent pixel of one chunk stream (float32): the slots of a 1×1-latent graph. */
+function cacheBytesPerLatentPixel(c: WanVaeConfig, op: VaeOp): number {
+  const sf = spatialFactor(c);
+  const stats = { mean: new Float32Array(c.z_dim), std: new Float32Array(c.z_dim).fill(1) };
+  const g = new Graph("wan_vae_cache_probe");
+  const slots =
+    op === "encode"
+      ? buildVaeEncode(
+          g,
+          vaeArch(c),
+          c,
+          { kind: "rest", frames: ENCODE_CHUNK_FRAMES, height: sf, width: sf },
+          { stats },
+        )
+      : buildVaeDecode(g, vaeArch(c), c, { kind: "rest", frames: 1, height: 1, width: 1 }, { stats });
+  return slots.reduce((a, s) => a + numel(s.shape) * 4, 0);
+}
+
+/**
+ * Bytes of the causal cache one chunk stream carries between chunks at h × w latent pixels
+ * (float32; every slot's size is proportional to the frame area). At 480×832 px: 2.1 decoder
+ * 3.52 GiB (60×104 latent), 2.1 encoder 2.09 GiB, 2.2 decoder 2.66 GiB (30×52), 2.2
+ * encoder 0.88 GiB. While a chunk runs, its input and output caches both exist.
+ */
+export function vaeCacheBytes(c: WanVaeConfig, op: VaeOp, h: number, w: number): number {
+  return cacheBytesPerLatentPixel(c, op) * h * w;
+}
+
+/** The cache memory of a (tiled) run at h × w latent pixels. */
+export interface VaeTileMemory {
+  readonly rows: number;
+  readonly cols: number;
+  /** Tile size in latent pixels (the frame when untiled) and in output pixels. */
+  readonly tileHeight: number;
+  readonly tileWidth: number;
+  readonly tilePixels: readonly [number, number];
+  /** One tile's cache: what one chunk run reads, and writes anew. */
+  readonly tileCacheBytes: number;
+  /** Peak cache bytes of a streaming run (`decodeStream`): every tile's cache, plus the new cache of the tile being run. */
+  readonly streamCacheBytes: number;
+  /** Peak cache bytes of a collecting run (`decode`, `encode`): one tile's cache in and out. */
+  readonly collectCacheBytes: number;
+}
+
+/** Cache memory of `op` at h × w latent pixels with `tile` (absent: untiled). */
+export function vaeTileMemory(c: WanVaeConfig, op: VaeOp, h: number, w: number, tile?: VaeTile): VaeTileMemory {
+  return tileMemory(cacheBytesPerLatentPixel(c, op), spatialFactor(c), h, w, tile);
+}
+
+function tileMemory(perPixel: number, sf: number, h: number, w: number, tile?: VaeTile): VaeTileMemory {
+  if (tile) checkTile(tile);
+  const g = tileGrid(h, w, tile);
+  const tileCacheBytes = perPixel * g.tileHeight * g.tileWidth;
+  const n = g.rows.length * g.cols.length;
+  return {
+    rows: g.rows.length,
+    cols: g.cols.length,
+    tileHeight: g.tileHeight,
+    tileWidth: g.tileWidth,
+    tilePixels: [g.tileHeight * sf, g.tileWidth * sf],
+    tileCacheBytes,
+    streamCacheBytes: (n + 1) * tileCacheBytes,
+    collectCacheBytes: 2 * tileCacheBytes,
+  };
+}
+
+/** A tiling choice: `tile` absent means untiled. */
+export interface VaeTilePick {
+  readonly tile?: VaeTile;
+  readonly memory: VaeTileMemory;
+}
+
+/**
+ * The largest tiling of h × w latent pixels that `fits`: untiled first, then tiles of
+ * decreasing size (down to overlap + 1; for sizes giving the same grid, the largest size)
+ * with the given overlap; null when none fits. The predicate sees the cache figures and the
+ * tile's pixel size (for an activation estimate).
+ */
+export function chooseVaeTile(
+  c: WanVaeConfig,
+  op: VaeOp,
+  h: number,
+  w: number,
+  overlap: number,
+  fits: (m: VaeTileMemory) => boolean,
+): VaeTilePick | null {
+  checkTile({ size: overlap + 1, overlap });
+  const [perPixel, sf] = [cacheBytesPerLatentPixel(c, op), spatialFactor(c)];
+  const untiled = tileMemory(perPixel, sf, h, w);
+  if (fits(untiled)) return { memory: untiled };
+  let seen = `${h}x${w}`;
+  for (let size = Math.max(h, w) - 1; size > overlap; size--) {
+    const tile = { size, overlap };
+    const memory = tileMemory(perPixel, sf, h, w, tile);
+    const key = `${memory.tileHeight}x${memory.tileWidth}`;
+    if (key === seen) continue;
+    seen = key;
+    if (fits(memory)) return { tile, memory };
+  }
+  return null;
 }
 
 /** The statistics given in the options (both or neither), else the wrapper's constants. */

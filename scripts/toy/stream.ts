@@ -1,0 +1,54 @@
+/**
+ * Streams toy-world clips to a trainer (training/toy_data.py) on stdout:
+ *   "RTW1" | u32 LE header length | header JSON | frames·height·width·3 RGB bytes
+ * header = { seed, caption, ids (reel's umT5 tokenizer on the caption, EOS-terminated), frames, width, height }
+ *
+ * usage: node bin/run-ts.js scripts/toy/stream.ts --seed S --count N [--frames 17] [--size 128]
+ *          [--tokenizer tokenizer.json --text-len 32]
+ */
+import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { UmT5Tokenizer } from "../../src/models/t5/tokenizer.ts";
+import { captionScene } from "../../src/toyworld/caption.ts";
+import { renderScene } from "../../src/toyworld/render.ts";
+import { sampleWorld } from "../../src/toyworld/world.ts";
+
+const { values } = parseArgs({
+  options: {
+    seed: { type: "string", default: "0" },
+    count: { type: "string", default: "1" },
+    frames: { type: "string", default: "17" },
+    size: { type: "string", default: "128" },
+    tokenizer: { type: "string" },
+    "text-len": { type: "string", default: "32" },
+  },
+});
+const tok = values.tokenizer ? new UmT5Tokenizer(JSON.parse(readFileSync(values.tokenizer, "utf8"))) : null;
+const seed0 = Number(values.seed);
+const count = Number(values.count);
+const frames = Number(values.frames);
+const size = Number(values.size);
+const textLen = Number(values["text-len"]);
+
+function write(buf: Uint8Array): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (process.stdout.write(buf)) resolve();
+    else process.stdout.once("drain", resolve);
+    process.stdout.once("error", reject);
+  });
+}
+
+process.stdout.on("error", () => process.exit(0)); // the trainer closed the pipe
+for (let i = 0; i < count; i++) {
+  const seed = seed0 + i;
+  const scene = sampleWorld(seed);
+  const caption = captionScene(scene, seed).text;
+  const clip = renderScene(scene, { width: size, height: size, frames });
+  const header = Buffer.from(
+    JSON.stringify({ seed, caption, ids: tok ? tok.ids(caption, textLen) : [], frames, width: size, height: size }),
+  );
+  const head = Buffer.alloc(8);
+  head.write("RTW1", 0, "latin1");
+  head.writeUInt32LE(header.length, 4);
+  await write(Buffer.concat([head, header, ...clip.map((f) => f.data)]));
+}
