@@ -39,8 +39,18 @@ describe.skipIf(skip !== null)(skip ?? "PyTorch reference", () => {
     expect(r.stdout).toMatch(/dit22-tiny-ti2v/);
   });
 
-  it("passes its self-tests (selftest.py)", () => {
-    const r = py(["reference/selftest.py"]);
-    expect(r.status, r.stderr + r.stdout).toBe(0);
+  it("passes its self-tests (selftest.py, selftest_more.py)", () => {
+    for (const script of ["reference/selftest.py", "reference/selftest_more.py"]) {
+      const r = py([script]);
+      expect(r.status, script + r.stderr + r.stdout).toBe(0);
+    }
+  });
+
+  it("VAE 2.1 and umT5 references match their fixtures (check_more_fixtures.py)", () => {
+    const r = py(["reference/check_more_fixtures.py", WAN21_FIXTURES]);
+    expect(r.stderr + r.stdout).not.toMatch(/FAIL/);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/vae-tiny/);
+    expect(r.stdout).toMatch(/t5-tiny/);
   });
 });

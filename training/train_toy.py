@@ -20,9 +20,11 @@ import os
 import sys
 import time
 
-import numpy as np
-import torch
-import torch.nn.functional as F
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch: 2 busy-waiting threads starve each other here
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, ".."))
@@ -30,6 +32,7 @@ sys.path.insert(0, os.path.join(ROOT, "reference"))
 sys.path.insert(0, HERE)
 
 import safetensors_io  # noqa: E402
+from bench_vae_t5 import set_threads, tune_malloc  # noqa: E402
 import toy_data  # noqa: E402
 from umt5 import T5Encoder  # noqa: E402
 from wan_model import WanModel  # noqa: E402
@@ -358,7 +361,8 @@ def main(argv):
     ap.add_argument("--no-bf16", dest="bf16", action="store_false", help="bf16 autocast (default on; slow for the VAE's small convs on CPU: use --no-bf16 there)")
     ap.add_argument("--cuda", action="store_true")
     args = ap.parse_args(argv)
-    torch.set_num_threads(args.threads)
+    tune_malloc()  # keep freed activations in the heap: ~6x faster VAE steps in these VMs
+    set_threads(args.threads)  # torch and its OpenBLAS pool
     os.makedirs(args.run, exist_ok=True)
     {"vae": stage_vae, "latents": stage_latents, "dit": stage_dit, "export": stage_export}[args.stage](args)
 

@@ -11,6 +11,8 @@ usage: reel <command> [options]
 
 commands:
   generate "<prompt>" -o out.mp4   make a video (the embedded model by default)
+  eval              score videos against their prompts (toy-world evaluator)
+  toyworld          sample clips and captions of the procedural toy world
   models            list the video models found on this machine
   doctor            show what reel runs on here (devices, ffmpeg, caches, models)
   parity <dir>...   check reel against parity fixtures (official Wan outputs) in folders
@@ -24,6 +26,8 @@ const COMMANDS: Record<string, () => Promise<{ run(args: string[]): Promise<numb
   generate: () => import("./commands/generate.ts"),
   parity: () => import("./commands/parity.ts"),
   models: () => import("./commands/models.ts"),
+  eval: () => import("./commands/eval.ts"),
+  toyworld: () => import("./commands/toyworld.ts"),
   doctor: () => import("./commands/doctor.ts"),
 };
 

@@ -1,0 +1,141 @@
+import { describe, expect, it } from "vitest";
+import type { RgbFrame } from "../media/frames.ts";
+import { analyzeVideo, type VideoAnalysis } from "./analyze.ts";
+import {
+  aggregate,
+  ATTRIBUTES,
+  type EvaluationReport,
+  evaluateMany,
+  evaluateVideo,
+  scoreAnalysis,
+} from "./evaluate.ts";
+import { fullAttrs } from "./prompt.ts";
+import { Rng } from "./rng.ts";
+import { type Sample, sampleScene } from "./sample.ts";
+
+const N = 240;
+let samples: Sample[] = [];
+let analyses: VideoAnalysis[] = [];
+
+function table(r: EvaluationReport): string {
+  return ATTRIBUTES.map((a) => `${a}=${r.attributes[a].accuracy?.toFixed(3)}(${r.attributes[a].total})`).join(" ");
+}
+
+function boxBlur(f: RgbFrame, passes: number): RgbFrame {
+  const { width: W, height: H } = f;
+  let d = Float32Array.from(f.data);
+  for (let p = 0; p < passes; p++) {
+    const o = new Float32Array(d.length);
+    for (let y = 0; y < H; y++)
+      for (let x = 0; x < W; x++)
+        for (let c = 0; c < 3; c++) {
+          let s = 0;
+          let n = 0;
+          for (let dy = -1; dy <= 1; dy++)
+            for (let dx = -1; dx <= 1; dx++) {
+              const xx = x + dx;
+              const yy = y + dy;
+              if (xx < 0 || yy < 0 || xx >= W || yy >= H) continue;
+              s += d[(yy * W + xx) * 3 + c]!;
+              n++;
+            }
+          o[(y * W + x) * 3 + c] = s / n;
+        }
+    d = o;
+  }
+  return { width: W, height: H, data: Uint8Array.from(d, (v) => Math.round(v)) };
+}
+
+describe("evaluator", () => {
+  it(`finds what ground-truth renders show (${N} random scenes)`, () => {
+    samples = Array.from({ length: N }, (_, i) => sampleScene(200_000 + i));
+    const t0 = performance.now();
+    analyses = samples.map((s) => analyzeVideo(s.frames));
+    const ms = (performance.now() - t0) / N;
+    // Every attribute of the scene, stated or not in the caption.
+    const full = aggregate(samples.map((s, i) => scoreAnalysis(analyses[i]!, fullAttrs(s.scene))));
+    // What the captions state, through the parser.
+    const captions = aggregate(samples.map((s, i) => scoreAnalysis(analyses[i]!, s.caption.text)));
+    console.log(`ground truth, all attributes: ${table(full)} overall=${full.overall?.toFixed(3)}`);
+    console.log(`ground truth, captions:       ${table(captions)} overall=${captions.overall?.toFixed(3)}`);
+    console.log(
+      `quality on ground truth: stability=${full.quality.stability?.toFixed(3)} sharpness=${full.quality.sharpness?.toFixed(3)}; ${ms.toFixed(1)} ms per clip`,
+    );
+    for (const a of ATTRIBUTES) {
+      expect(full.attributes[a].total).toBeGreaterThan(100);
+      expect(full.attributes[a].accuracy, a).toBeGreaterThanOrEqual(0.95);
+      expect(captions.attributes[a].accuracy, a).toBeGreaterThanOrEqual(0.95);
+    }
+    expect(full.quality.stability).toBeGreaterThan(0.9);
+    expect(full.quality.sharpness).toBeGreaterThan(0.9);
+  });
+
+  it("scores mismatched pairs (video i, caption j) near chance", () => {
+    const shifted = (k: number) =>
+      aggregate(samples.map((s, i) => scoreAnalysis(analyses[(i + k) % N]!, fullAttrs(s.scene))));
+    const r = shifted(1);
+    const c = aggregate(samples.map((s, i) => scoreAnalysis(analyses[(i + 7) % N]!, s.caption.text)));
+    console.log(`mismatched, all attributes: ${table(r)} overall=${r.overall?.toFixed(3)}`);
+    console.log(`mismatched, captions:       ${table(c)} overall=${c.overall?.toFixed(3)}`);
+    // Chance: colour 1/10, shape 1/8, background 1/10, motion 1/15 (a few more when several objects).
+    for (const a of ["colour", "shape", "motion", "background"] as const)
+      expect(r.attributes[a].accuracy!, a).toBeLessThan(0.25);
+    expect(r.attributes.size.accuracy!).toBeLessThan(0.5);
+    expect(r.overall!).toBeLessThan(0.35);
+    expect(c.overall!).toBeLessThan(0.35);
+  });
+
+  it("reports lower quality for blurred and flickering videos", () => {
+    const some = samples.slice(0, 6);
+    const blurred = some.map((s) => analyzeVideo(s.frames.map((f) => boxBlur(f, 2))));
+    const rng = new Rng(3);
+    const flicker = some.map((s) =>
+      analyzeVideo(
+        s.frames.map((f) => {
+          const o = (rng.next() - 0.5) * 30;
+          return { ...f, data: Uint8Array.from(f.data, (v) => Math.max(0, Math.min(255, Math.round(v + o)))) };
+        }),
+      ),
+    );
+    const mean = (xs: (number | null)[]) => xs.reduce<number>((a, b) => a + (b ?? 0), 0) / xs.length;
+    const clean = analyses.slice(0, 6);
+    const sharpClean = mean(clean.map((a) => a.quality.sharpness));
+    const sharpBlur = mean(blurred.map((a) => a.quality.sharpness));
+    const stabClean = mean(clean.map((a) => a.quality.stability));
+    const stabFlicker = mean(flicker.map((a) => a.quality.stability));
+    console.log(
+      `sharpness clean ${sharpClean.toFixed(3)} blurred ${sharpBlur.toFixed(3)}; stability clean ${stabClean.toFixed(3)} flicker ${stabFlicker.toFixed(3)}`,
+    );
+    expect(sharpBlur).toBeLessThan(sharpClean - 0.2);
+    expect(stabFlicker).toBeLessThan(stabClean - 0.3);
+    // Attributes survive mild blur.
+    const r = aggregate(some.map((s, i) => scoreAnalysis(blurred[i]!, fullAttrs(s.scene))));
+    expect(r.overall!).toBeGreaterThan(0.9);
+  });
+
+  it("returns per-attribute checks and aggregates them as JSON", () => {
+    const s = samples[0]!;
+    const e = evaluateVideo(s.frames, s.caption.text);
+    expect(e.score).toBe(1);
+    for (const [k, v] of Object.entries(e.attributes)) {
+      expect(v.correct, k).toBe(true);
+      expect(v.detected, k).toEqual(v.expected);
+    }
+    const wrong = evaluateVideo(s.frames, `a ${s.scene.objects[0]!.colour === "red" ? "blue" : "red"} heart spins`);
+    expect(wrong.attributes.colour!.correct).toBe(false);
+    const none = evaluateVideo(s.frames, "a cat");
+    expect(none.checks).toEqual([]);
+    expect(none.score).toBeNull();
+    const report = evaluateMany([
+      { frames: s.frames, prompt: s.caption.text, id: "a" },
+      { frames: samples[1]!.frames, prompt: s.caption.text, id: "b" },
+    ]);
+    expect(report.count).toBe(2);
+    expect(report.items.map((i) => i.id)).toEqual(["a", "b"]);
+    expect(JSON.parse(JSON.stringify(report))).toEqual(report);
+    expect(() => analyzeVideo([s.frames[0]!])).toThrow(/at least 2 frames/);
+    expect(() => analyzeVideo([s.frames[0]!, { width: 8, height: 8, data: new Uint8Array(192) }])).toThrow(
+      expect.objectContaining({ code: "E_INPUT_INVALID" }),
+    );
+  });
+});

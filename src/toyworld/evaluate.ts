@@ -1,0 +1,215 @@
+/**
+ * Scores videos against prompts. The prompt is parsed (parse.ts); the video analysed
+ * (analyze.ts); each attribute the prompt names is checked:
+ *
+ * - per object group, matched to detected objects by colour first (a group of n takes up
+ *   to n objects of its colour), else to the largest unmatched object: colour, shape, size,
+ *   motion ("move"/"bounce" without a direction accept any direction), speed;
+ * - count (when every group's count is stated), background, camera.
+ *
+ * Per video: {attribute: {expected, detected, correct}} and the fraction correct; quality
+ * scores (stability, sharpness) ride along. evaluateMany aggregates per-attribute accuracy.
+ */
+import type { RgbFrame } from "../media/frames.ts";
+import { analyzeVideo, type DetectedObject, type VideoAnalysis } from "./analyze.ts";
+import { parsePrompt } from "./parse.ts";
+import type { ObjectPhrase, PromptAttrs, PromptMotion } from "./prompt.ts";
+
+export const ATTRIBUTES = ["colour", "shape", "size", "count", "motion", "speed", "background", "camera"] as const;
+export type Attribute = (typeof ATTRIBUTES)[number];
+
+export interface Check {
+  readonly attribute: Attribute;
+  /** Object group (0-based) for per-object attributes, null for scene attributes. */
+  readonly object: number | null;
+  readonly expected: string | number;
+  readonly detected: string | number | null;
+  readonly correct: boolean;
+}
+
+export interface VideoEvaluation {
+  readonly prompt: string;
+  readonly parsed: PromptAttrs;
+  /** Keyed by attribute ("colour"), or "colour[2]" for the second object group. */
+  readonly attributes: Record<
+    string,
+    { expected: string | number; detected: string | number | null; correct: boolean }
+  >;
+  readonly checks: Check[];
+  /** Fraction of checks passed; null when the prompt names nothing the evaluator can check. */
+  readonly score: number | null;
+  readonly quality: VideoAnalysis["quality"];
+  readonly detected: {
+    readonly objects: readonly Pick<DetectedObject, "colour" | "shape" | "size" | "motion" | "speed">[];
+    readonly background: string;
+    readonly camera: string;
+  };
+}
+
+function motionMatches(expected: PromptMotion, detected: string): boolean {
+  if (expected === "move") return detected.startsWith("move-");
+  if (expected === "bounce") return detected.startsWith("bounce");
+  return expected === detected;
+}
+
+function majority<T>(xs: readonly T[]): T | null {
+  const tally = new Map<T, number>();
+  let best: T | null = null;
+  let bn = 0;
+  for (const x of xs) {
+    const n = (tally.get(x) ?? 0) + 1;
+    tally.set(x, n);
+    if (n > bn) {
+      bn = n;
+      best = x;
+    }
+  }
+  return best;
+}
+
+/** Picks the detected objects a prompt group refers to. */
+function matchGroup(g: ObjectPhrase, free: DetectedObject[]): DetectedObject[] {
+  const want = g.count ?? Number.POSITIVE_INFINITY;
+  const same = g.colour ? free.filter((o) => o.colour === g.colour) : [];
+  const chosen = same.length ? same.slice(0, want) : free.slice(0, 1);
+  for (const o of chosen) free.splice(free.indexOf(o), 1);
+  return chosen;
+}
+
+/** Checks a prompt (text or parsed attributes) against an analysed video. */
+export function scoreAnalysis(a: VideoAnalysis, prompt: string | PromptAttrs): VideoEvaluation {
+  const parsed = typeof prompt === "string" ? parsePrompt(prompt) : prompt;
+  const checks: Check[] = [];
+  const free = [...a.objects];
+  parsed.objects.forEach((g, i) => {
+    const m = matchGroup(g, free);
+    const check = (attribute: Attribute, expected: string | undefined, detected: string | null, ok?: boolean) => {
+      if (expected === undefined) return;
+      checks.push({ attribute, object: i, expected, detected, correct: ok ?? expected === detected });
+    };
+    check("colour", g.colour, majority(m.map((o) => o.colour)));
+    check("shape", g.shape, majority(m.map((o) => o.shape)));
+    check("size", g.size, majority(m.map((o) => o.size)));
+    const motion = majority(m.map((o) => o.motion));
+    if (g.motion) check("motion", g.motion, motion, motion !== null && motionMatches(g.motion, motion));
+    check("speed", g.speed, majority(m.map((o) => o.speed ?? "none")));
+  });
+  if (parsed.objects.length && parsed.objects.every((g) => g.count !== undefined)) {
+    const expected = parsed.objects.reduce((s, g) => s + g.count!, 0);
+    checks.push({
+      attribute: "count",
+      object: null,
+      expected,
+      detected: a.objects.length,
+      correct: expected === a.objects.length,
+    });
+  }
+  if (parsed.background)
+    checks.push({
+      attribute: "background",
+      object: null,
+      expected: parsed.background,
+      detected: a.background,
+      correct: parsed.background === a.background,
+    });
+  if (parsed.camera)
+    checks.push({
+      attribute: "camera",
+      object: null,
+      expected: parsed.camera,
+      detected: a.camera,
+      correct: parsed.camera === a.camera,
+    });
+  const multi = parsed.objects.length > 1;
+  const attributes: VideoEvaluation["attributes"] = {};
+  for (const c of checks) {
+    const key = multi && c.object !== null ? `${c.attribute}[${c.object + 1}]` : c.attribute;
+    attributes[key] = { expected: c.expected, detected: c.detected, correct: c.correct };
+  }
+  return {
+    prompt: typeof prompt === "string" ? prompt : JSON.stringify(prompt),
+    parsed,
+    attributes,
+    checks,
+    score: checks.length ? checks.filter((c) => c.correct).length / checks.length : null,
+    quality: a.quality,
+    detected: {
+      objects: a.objects.map(({ colour, shape, size, motion, speed }) => ({ colour, shape, size, motion, speed })),
+      background: a.background,
+      camera: a.camera,
+    },
+  };
+}
+
+/** Scores one video (RGB frames) against one prompt. */
+export function evaluateVideo(frames: readonly RgbFrame[], prompt: string): VideoEvaluation {
+  return scoreAnalysis(analyzeVideo(frames), prompt);
+}
+
+export interface AttributeAccuracy {
+  correct: number;
+  total: number;
+  /** null when no prompt named the attribute. */
+  accuracy: number | null;
+}
+
+export interface EvaluationReport {
+  readonly count: number;
+  readonly attributes: Record<Attribute, AttributeAccuracy>;
+  /** Fraction of all checks passed (every named attribute of every video counts once). */
+  readonly overall: number | null;
+  /** Mean of the per-video scores. */
+  readonly meanScore: number | null;
+  readonly quality: { readonly stability: number | null; readonly sharpness: number | null };
+  readonly items: { readonly id: string; readonly prompt: string; readonly score: number | null }[];
+}
+
+function mean(xs: readonly number[]): number | null {
+  return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null;
+}
+
+/** Aggregates evaluations: per-attribute accuracy, overall accuracy, mean quality. */
+export function aggregate(evals: readonly VideoEvaluation[], ids?: readonly string[]): EvaluationReport {
+  const attributes = Object.fromEntries(ATTRIBUTES.map((a) => [a, { correct: 0, total: 0, accuracy: null }])) as Record<
+    Attribute,
+    AttributeAccuracy
+  >;
+  let correct = 0;
+  let total = 0;
+  for (const e of evals)
+    for (const c of e.checks) {
+      const s = attributes[c.attribute];
+      s.total++;
+      total++;
+      if (c.correct) {
+        s.correct++;
+        correct++;
+      }
+    }
+  for (const s of Object.values(attributes)) s.accuracy = s.total ? s.correct / s.total : null;
+  return {
+    count: evals.length,
+    attributes,
+    overall: total ? correct / total : null,
+    meanScore: mean(evals.flatMap((e) => (e.score === null ? [] : [e.score]))),
+    quality: {
+      stability: mean(evals.map((e) => e.quality.stability)),
+      sharpness: mean(evals.flatMap((e) => (e.quality.sharpness === null ? [] : [e.quality.sharpness]))),
+    },
+    items: evals.map((e, i) => ({ id: ids?.[i] ?? String(i), prompt: e.prompt, score: e.score })),
+  };
+}
+
+export interface EvaluationItem {
+  readonly frames: readonly RgbFrame[];
+  readonly prompt: string;
+  readonly id?: string;
+}
+
+/** Scores many (video, prompt) pairs and aggregates them. */
+export function evaluateMany(items: readonly EvaluationItem[]): EvaluationReport {
+  return aggregate(
+    items.map((it) => evaluateVideo(it.frames, it.prompt)),
+    items.map((it, i) => it.id ?? String(i)),
+  );
+}
