@@ -271,8 +271,8 @@ def stage_dit(args):
         if step % 10 == 0:
             log(args.run, "dit", step=step, loss=loss.item(), lr=lr, sec=time.time() - t0)
         if step % 200 == 0:
-            save_ckpt(ckpt, dit=dit.state_dict(), t5=t5.state_dict(), opt=opt.state_dict(), ema=ema, step=step)
-    save_ckpt(ckpt, dit=dit.state_dict(), t5=t5.state_dict(), opt=opt.state_dict(), ema=ema, step=step)
+            save_ckpt(ckpt, dit=dit.state_dict(), t5=t5.state_dict(), opt=opt.state_dict(), ema=ema, step=step, batch=B)
+    save_ckpt(ckpt, dit=dit.state_dict(), t5=t5.state_dict(), opt=opt.state_dict(), ema=ema, step=step, batch=B)
     print(f"dit: {step} steps, checkpoint {ckpt}", flush=True)
 
 
@@ -311,7 +311,9 @@ def stage_export(args):
     os.makedirs(os.path.join(out, "tokenizer"), exist_ok=True)
     T5_CONFIG["vocab"] = vocab_size(args.tokenizer)
     st = torch.load(os.path.join(args.run, "dit.pt"), map_location=dev)
-    ema = st["ema"]
+    # EMA weights by default; --no-ema exports the raw weights (better for very short runs,
+    # where the EMA still averages in the early steps).
+    ema = st["ema"] if args.ema else {**st["dit"], **{"t5." + k: v for k, v in st["t5"].items()}}
     dit_sd = {k: v for k, v in ema.items() if not k.startswith("t5.")}
     t5_sd = {k[3:]: v for k, v in ema.items() if k.startswith("t5.")}
     vae = load_vae(args.run, dev)
@@ -338,7 +340,9 @@ def stage_export(args):
         "defaults": {"steps": 20, "shift": TRAIN_SHIFT, "guidance": 4.0, "frames": CLIP["frames"], "fps": CLIP["fps"],
                      "sizes": [[CLIP["size"], CLIP["size"]]], "sampler": "unipc", "negativePrompt": ""},
         "preview": fit_preview(args.run, vae, dev),
-        "training": {"dit_steps": st["step"]},
+        "training": {"dit_steps": st["step"], "ema": args.ema, "batch": st.get("batch", 32),
+                     "clips": json.load(open(os.path.join(args.run, "latents.json")))["done"],
+                     "vae_steps": torch.load(os.path.join(args.run, "vae.pt"), map_location="cpu")["step"]},
     }
     json.dump(reel, open(os.path.join(out, "reel.json"), "w"), indent=2)
     print(f"exported to {out}", flush=True)
@@ -360,6 +364,7 @@ def main(argv):
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--no-bf16", dest="bf16", action="store_false", help="bf16 autocast (default on; slow for the VAE's small convs on CPU: use --no-bf16 there)")
     ap.add_argument("--cuda", action="store_true")
+    ap.add_argument("--no-ema", dest="ema", action="store_false", help="export: raw weights instead of the EMA")
     args = ap.parse_args(argv)
     tune_malloc()  # keep freed activations in the heap: ~6x faster VAE steps in these VMs
     set_threads(args.threads)  # torch and its OpenBLAS pool

@@ -31,10 +31,9 @@ const size = Number(values.size);
 const textLen = Number(values["text-len"]);
 
 function write(buf: Uint8Array): Promise<void> {
-  return new Promise((resolve, reject) => {
+  return new Promise((resolve) => {
     if (process.stdout.write(buf)) resolve();
     else process.stdout.once("drain", resolve);
-    process.stdout.once("error", reject);
   });
 }
 
