@@ -11,7 +11,10 @@ import { parseArgs } from "node:util";
 import { captionScene } from "../../src/toyworld/caption.ts";
 import { sampleWorld } from "../../src/toyworld/world.ts";
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { samples: { type: "string", default: "50000" } } });
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { samples: { type: "string", default: "50000" } },
+});
 const out = positionals[0];
 if (!out) {
   process.stderr.write("usage: build-tokenizer.ts OUT.json [--samples N]\n");
@@ -32,7 +35,15 @@ const vocab: [string, number][] = [
   ...sorted.map((w) => [`▁${w}`, -1] as [string, number]),
   ...chars.map((c) => [c, -6] as [string, number]),
 ];
-const special = (id: number, content: string) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true });
+const special = (id: number, content: string) => ({
+  id,
+  content,
+  single_word: false,
+  lstrip: false,
+  rstrip: false,
+  normalized: false,
+  special: true,
+});
 const json = {
   version: "1.0",
   truncation: null,

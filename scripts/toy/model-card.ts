@@ -41,14 +41,21 @@ for (const [i, prompt] of prompts.entries()) {
   if (i < 6) sheets.push(frames);
   if ((i + 1) % 20 === 0) process.stderr.write(`evaluated ${i + 1}/${count}\n`);
 }
-const report = aggregate(evals, prompts.map((_, i) => String(i)));
+const report = aggregate(
+  evals,
+  prompts.map((_, i) => String(i)),
+);
 writeFileSync(join(values.model, "eval.json"), `${JSON.stringify({ prompts: count, ...report }, null, 2)}\n`);
 
 // Contact sheet: 6 prompts × 5 frames (0, 4, 8, 12, 16).
 const W = sheets[0]![0]!.width;
 const H = sheets[0]![0]!.height;
 const cols = [0, 4, 8, 12, 16];
-const sheet = { width: W * cols.length, height: H * sheets.length, data: new Uint8Array(W * cols.length * H * sheets.length * 3) };
+const sheet = {
+  width: W * cols.length,
+  height: H * sheets.length,
+  data: new Uint8Array(W * cols.length * H * sheets.length * 3),
+};
 sheets.forEach((frames, r) =>
   cols.forEach((t, c) => {
     const f = frames[Math.min(t, frames.length - 1)]!;
@@ -63,7 +70,10 @@ const cfg = JSON.parse(readFileSync(join(values.model, "config.json"), "utf8"));
 const logTail = (stage: string) => {
   const p = values.run ? join(values.run, `${stage}.log.jsonl`) : "";
   if (!p || !existsSync(p)) return null;
-  const lines = readFileSync(p, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+  const lines = readFileSync(p, "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l));
   return { first: lines[0], last: lines[lines.length - 1], n: lines.length, lines };
 };
 const pct = (x: number | null | undefined) => (x === null || x === undefined ? "–" : `${(100 * x).toFixed(1)}%`);
@@ -74,7 +84,9 @@ const median = [...times].sort((a, b) => a - b)[Math.floor(times.length / 2)]!;
 const curve = (stage: string) => {
   const t = logTail(stage);
   if (!t) return "(log not available)";
-  const pick = t.lines.filter((_, i) => i % Math.max(1, Math.floor(t.lines.length / 8)) === 0 || i === t.lines.length - 1);
+  const pick = t.lines.filter(
+    (_, i) => i % Math.max(1, Math.floor(t.lines.length / 8)) === 0 || i === t.lines.length - 1,
+  );
   return pick.map((l) => `step ${l.step}: loss ${Number(l.loss).toFixed(4)} (${Math.round(l.sec)} s)`).join("; ");
 };
 const card = `# reel-toy
@@ -130,7 +142,12 @@ ${(median / 1000).toFixed(1)} s. Reproduce: \`node bin/run-ts.js scripts/toy/mod
 ![contact sheet](contact-sheet.png)
 
 Contact sheet: the first 6 held-out prompts (rows) at frames 0, 4, 8, 12, 16:
-${prompts.slice(0, 6).map((p, i) => `${i + 1}. ${p}`).join("\n")}
+${prompts
+  .slice(0, 6)
+  .map((p, i) => `${i + 1}. ${p}`)
+  .join("\n")}
 `;
 writeFileSync(join(values.model, "MODEL_CARD.md"), card);
-process.stdout.write(`${JSON.stringify({ overall: report.overall, attributes: report.attributes, median_ms: median })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ overall: report.overall, attributes: report.attributes, median_ms: median })}\n`,
+);

@@ -1,0 +1,66 @@
+/**
+ * The README's first command on a fresh clone: `reel generate` with the embedded model
+ * (models/reel-toy), no --model, writes a playable MP4; the same seed gives the same frames.
+ */
+import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { tempDir } from "../helpers/tmp.ts";
+
+const ROOT = resolve(import.meta.dirname, "../..");
+const tmp = tempDir();
+afterAll(tmp.cleanup);
+const PROMPT = "a red ball bounces to the right over green grass";
+
+function reel(...args: string[]) {
+  return spawnSync(process.execPath, [join(ROOT, "bin/reel.js"), ...args], { encoding: "utf8", timeout: 300_000 });
+}
+
+function frames(path: string): Buffer {
+  const r = spawnSync("ffmpeg", ["-v", "error", "-i", path, "-f", "rawvideo", "-pix_fmt", "rgb24", "-"], {
+    maxBuffer: 1 << 28,
+  });
+  expect(r.status).toBe(0);
+  return r.stdout;
+}
+
+const hasFfmpeg = spawnSync("ffprobe", ["-version"]).status === 0;
+if (!hasFfmpeg && process.env.CI === "true") throw new Error("CI=true but ffprobe is missing");
+
+describe.skipIf(!hasFfmpeg)(hasFfmpeg ? "embedded model (README command)" : "SKIPPED: no ffprobe", () => {
+  it("the embedded model ships in the repository", () => {
+    for (const f of [
+      "reel.json",
+      "config.json",
+      "diffusion_pytorch_model.safetensors",
+      "Wan2.1_VAE.safetensors",
+      "tokenizer/tokenizer.json",
+      "MODEL_CARD.md",
+    ])
+      expect(existsSync(join(ROOT, "models/reel-toy", f)), f).toBe(true);
+  });
+
+  it("generates a 128x128, 17-frame, 16 fps MP4 from the README prompt, deterministically", () => {
+    const a = join(tmp.dir, "a.mp4");
+    const r = reel("generate", PROMPT, "-o", a, "--seed", "11", "--json");
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ model: "reel-toy", size: "128x128", frames: 17, fps: 16, seed: 11 });
+    const probe = spawnSync("ffprobe", ["-v", "error", "-count_frames", "-show_streams", "-of", "json", a], {
+      encoding: "utf8",
+    });
+    expect((JSON.parse(probe.stdout) as { streams: Record<string, unknown>[] }).streams[0]).toMatchObject({
+      codec_name: "h264",
+      pix_fmt: "yuv420p",
+      width: 128,
+      height: 128,
+      nb_read_frames: "17",
+      r_frame_rate: "16/1",
+    });
+    const b = join(tmp.dir, "b.mp4");
+    expect(reel("generate", PROMPT, "-o", b, "--seed", "11").status).toBe(0);
+    const hash = (p: string) => createHash("sha256").update(frames(p)).digest("hex");
+    expect(hash(b)).toBe(hash(a));
+  });
+});
