@@ -56,13 +56,12 @@ const sheet = {
   height: H * sheets.length,
   data: new Uint8Array(W * cols.length * H * sheets.length * 3),
 };
-sheets.forEach((frames, r) =>
-  cols.forEach((t, c) => {
+for (const [r, frames] of sheets.entries())
+  for (const [c, t] of cols.entries()) {
     const f = frames[Math.min(t, frames.length - 1)]!;
     for (let y = 0; y < H; y++)
       sheet.data.set(f.data.subarray(y * W * 3, (y + 1) * W * 3), ((r * H + y) * sheet.width + c * W) * 3);
-  }),
-);
+  }
 await writePng(join(values.model, "contact-sheet.png"), sheet);
 
 const reel = JSON.parse(readFileSync(join(values.model, "reel.json"), "utf8"));
