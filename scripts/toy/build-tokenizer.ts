@@ -8,6 +8,7 @@
  */
 import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { unigramTokenizerJson } from "../../src/models/t5/tokenizer-json.ts";
 import { captionScene } from "../../src/toyworld/caption.ts";
 import { sampleWorld } from "../../src/toyworld/world.ts";
 
@@ -27,46 +28,6 @@ for (let seed = 0; seed < Number(values.samples); seed++) {
 }
 const sorted = [...words.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([w]) => w);
 const chars = [..."abcdefghijklmnopqrstuvwxyz0123456789,.;:!?'\"()-"];
-const vocab: [string, number][] = [
-  ["<pad>", 0],
-  ["</s>", 0],
-  ["<unk>", 0],
-  ["▁", -4],
-  ...sorted.map((w) => [`▁${w}`, -1] as [string, number]),
-  ...chars.map((c) => [c, -6] as [string, number]),
-];
-const special = (id: number, content: string) => ({
-  id,
-  content,
-  single_word: false,
-  lstrip: false,
-  rstrip: false,
-  normalized: false,
-  special: true,
-});
-const json = {
-  version: "1.0",
-  truncation: null,
-  padding: null,
-  added_tokens: [special(0, "<pad>"), special(1, "</s>"), special(2, "<unk>")],
-  normalizer: {
-    type: "Sequence",
-    normalizers: [{ type: "Lowercase" }, { type: "Replace", pattern: { Regex: " {2,}" }, content: " " }],
-  },
-  pre_tokenizer: { type: "Metaspace", replacement: "▁", prepend_scheme: "always", split: true },
-  post_processor: {
-    type: "TemplateProcessing",
-    single: [{ Sequence: { id: "A", type_id: 0 } }, { SpecialToken: { id: "</s>", type_id: 0 } }],
-    pair: [
-      { Sequence: { id: "A", type_id: 0 } },
-      { SpecialToken: { id: "</s>", type_id: 0 } },
-      { Sequence: { id: "B", type_id: 0 } },
-      { SpecialToken: { id: "</s>", type_id: 0 } },
-    ],
-    special_tokens: { "</s>": { id: "</s>", ids: [1], tokens: ["</s>"] } },
-  },
-  decoder: { type: "Metaspace", replacement: "▁", prepend_scheme: "always", split: true },
-  model: { type: "Unigram", unk_id: 2, vocab, byte_fallback: false },
-};
+const json = unigramTokenizerJson(sorted, chars, { lowercase: true });
 writeFileSync(out, `${JSON.stringify(json)}\n`);
-process.stderr.write(`wrote ${out}: ${sorted.length} words, ${vocab.length} pieces\n`);
+process.stderr.write(`wrote ${out}: ${sorted.length} words, ${sorted.length + chars.length + 4} pieces\n`);

@@ -7,6 +7,7 @@
 import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { readHeader } from "../../src/engine/safetensors.ts";
+import { unigramTokenizerJson } from "../../src/models/t5/tokenizer-json.ts";
 import { fixturePath } from "./fixtures.ts";
 
 export const TINY_WORDS = [
@@ -29,41 +30,7 @@ export const TINY_WORDS = [
 
 /** A tokenizer.json shaped like google/umt5-xxl's, with a tiny vocabulary (ids < 256). */
 export function tinyTokenizerJson(words: readonly string[] = TINY_WORDS): object {
-  const vocab: [string, number][] = [
-    ["<pad>", 0],
-    ["</s>", 0],
-    ["<unk>", 0],
-    ["▁", -3],
-    ...words.map((w) => [`▁${w}`, -1] as [string, number]),
-    ..."abcdefghijklmnopqrstuvwxyz,.".split("").map((c) => [c, -5] as [string, number]),
-  ];
-  return {
-    version: "1.0",
-    added_tokens: ["<pad>", "</s>", "<unk>"].map((content, id) => ({
-      id,
-      content,
-      special: true,
-      single_word: false,
-      lstrip: false,
-      rstrip: false,
-      normalized: false,
-    })),
-    normalizer: { type: "Sequence", normalizers: [{ type: "Replace", pattern: { Regex: " {2,}" }, content: " " }] },
-    pre_tokenizer: { type: "Metaspace", replacement: "▁", prepend_scheme: "always", split: true },
-    post_processor: {
-      type: "TemplateProcessing",
-      single: [{ Sequence: { id: "A", type_id: 0 } }, { SpecialToken: { id: "</s>", type_id: 0 } }],
-      pair: [
-        { Sequence: { id: "A", type_id: 0 } },
-        { SpecialToken: { id: "</s>", type_id: 0 } },
-        { Sequence: { id: "B", type_id: 0 } },
-        { SpecialToken: { id: "</s>", type_id: 0 } },
-      ],
-      special_tokens: { "</s>": { id: "</s>", ids: [1], tokens: ["</s>"] } },
-    },
-    decoder: { type: "Metaspace", replacement: "▁", prepend_scheme: "always", split: true },
-    model: { type: "Unigram", unk_id: 2, vocab, byte_fallback: false },
-  };
+  return unigramTokenizerJson(words, [..."abcdefghijklmnopqrstuvwxyz,."]);
 }
 
 /** Writes the folder; returns its path, or null when the fixtures are absent. */
