@@ -122,7 +122,7 @@ const sessions = new Map<string, Promise<InferenceSession>>();
 /** Builds (or finds) the .onnx for `g` bound to `weights`, and opens a session on it. */
 export async function compile(g: Graph, weights: WeightMap, o: CompileOptions): Promise<InferenceSession> {
   const path = prepareModelFile(g, weights, o.cacheDir ?? defaultCacheDir());
-  const key = `${path}|${o.device}|${o.threads ?? 0}|${o.keepWeightsMapped ?? true}|${o.disableConstantFolding ?? false}`;
+  const key = `${path}|${o.device}|${o.threads ?? 0}|${o.keepWeightsMapped ?? true}|${o.disableConstantFolding ?? false}|${o.memArena ?? false}`;
   let s = sessions.get(key);
   if (s === undefined) {
     s = o.runtime.createSession(path, o);

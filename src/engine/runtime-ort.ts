@@ -119,6 +119,7 @@ export const ortRuntime: Runtime = {
       intraOpNumThreads: o.threads ?? availableParallelism(),
       interOpNumThreads: 1,
       graphOptimizationLevel: "all",
+      enableCpuMemArena: o.memArena ?? false,
       extra: {
         session,
         ...(o.disableConstantFolding ? { optimization: { disable_specified_optimizers: "ConstantFolding" } } : {}),

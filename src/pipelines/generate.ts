@@ -238,6 +238,7 @@ export async function generate(b: WanBundle, input: GenerateInput, o: GenerateOp
     },
   );
   const sampleMs = performance.now() - tSample;
+  await b.releaseDit(); // the decode never needs the DiT's activations or mappings
 
   // 6. decode, streamed
   const tDecode = performance.now();

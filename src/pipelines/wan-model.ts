@@ -52,6 +52,8 @@ export interface WanBundle {
   readonly ditConfig: WanConfig;
   /** The DiT for timestep t (the A14B experts switch at their boundary). */
   ditFor(t: number): WanDiT;
+  /** Frees the DiT sessions (after sampling, before the VAE decode); the next use reopens them. */
+  releaseDit(): Promise<void>;
   /** Guidance scale at timestep t. */
   guidanceFor(t: number, scale: number | undefined): number;
   readonly tokenizer: UmT5Tokenizer;
@@ -103,6 +105,7 @@ export function openWanBundle(folder: ModelFolder, o: LoadOptions): WanBundle {
 
   // 1. DiT (one, or the two A14B experts)
   let ditFor: (t: number) => WanDiT;
+  let releaseDit: () => Promise<void>;
   let ditConfig: WanConfig;
   let ditBytes: number;
   let guidanceFor: (t: number, g: number | undefined) => number;
@@ -117,6 +120,10 @@ export function openWanBundle(folder: ModelFolder, o: LoadOptions): WanBundle {
     kind = moeKind;
     const g = WAN_MOE[moeKind].guide_scale;
     ditFor = (t) => (selectExpert(t, moe.boundary) === "high" ? high : low);
+    releaseDit = async () => {
+      await high.release();
+      await low.release();
+    };
     guidanceFor = (t, scale) => scale ?? (selectExpert(t, moe.boundary) === "high" ? g.high : g.low);
   } else {
     const ck = openWanCheckpoint(c.dit!);
@@ -125,6 +132,7 @@ export function openWanBundle(folder: ModelFolder, o: LoadOptions): WanBundle {
     ditBytes = bytesOf(ck.weights);
     kind = matchPreset(ck.config);
     ditFor = () => dit;
+    releaseDit = () => dit.release();
     guidanceFor = (_t, scale) =>
       scale ?? (typeof defaults.guidance === "number" ? defaults.guidance : defaults.guidance.high);
   }
@@ -188,6 +196,7 @@ export function openWanBundle(folder: ModelFolder, o: LoadOptions): WanBundle {
     kind,
     ditConfig,
     ditFor,
+    releaseDit,
     guidanceFor,
     tokenizer,
     openTextEncoder: () => new UMT5Encoder(t5Config, t5Weights, runOpts),
