@@ -8,6 +8,8 @@ usage: /usr/bin/python3 training/train_toy.py STAGE --run DIR [options]
   latents  encode N training clips with the VAE; latent statistics; token ids
   dit      train the DiT and the text encoder jointly (flow matching, CFG dropout)
   export   write the model folder (official key layout, fp16 safetensors, reel.json)
+  recon    the VAE's ceiling: N held-out clips and their VAE reconstructions as two folders
+           (uint8 .npy + captions.jsonl) for `reel eval --videos DIR`
 
 Every stage stops after --minutes (wall clock) or --steps, saving a checkpoint; running the
 same command again resumes. Losses go to DIR/<stage>.log.jsonl.
@@ -17,6 +19,7 @@ import argparse
 import json
 import math
 import os
+import signal
 import sys
 import time
 
@@ -52,6 +55,13 @@ DIT_CONFIG = dict(model_type="t2v", patch_size=[1, 2, 2], text_len=TEXT_LEN, in_
                   qk_norm=True, cross_attn_norm=True, eps=1e-6)
 TRAIN_SHIFT = 3.0  # sigma shift used for training noise levels and as the sampling default
 SEED_TRAIN = 1_000_000  # training scenes use seeds from here on; 0..999_999 are held out
+
+
+STOP = {"requested": False}
+
+
+def request_stop(signum, frame):  # SIGTERM/SIGINT: finish the current step, save, exit
+    STOP["requested"] = True
 
 
 def log(run, stage, **kv):
@@ -97,10 +107,16 @@ def stage_vae(args):
         opt.load_state_dict(st["opt"])
         step = st["step"]
         print(f"resumed vae at step {step}", flush=True)
-    # The VAE is convolutional and causal: it trains on 64x64 crops of 5-frame windows (first
-    # frame + one chunk of 4, the pattern every later chunk repeats) and runs on whole clips.
+    elif args.vae_init:
+        vae.load_state_dict({k: v.float() for k, v in safetensors_io.load(args.vae_init)[0].items()})
+        print(f"vae initialised from {args.vae_init}", flush=True)
+    # The VAE is convolutional and causal: it trains on 64x64 crops of whole 17-frame clips,
+    # the only length reel-toy makes. Shorter windows do not generalise to later frames: the
+    # stacked causal convolutions' receptive field reaches the zero padding before frame 0 in
+    # every frame of a short window, so frames past the window came out ~4x worse (measured
+    # with the `recon` stage: 5-frame windows broke frames 5-16, 9-frame windows frames 9-16).
     B = args.batch or 8
-    crop, win = 64, 5
+    crop, win = 64, args.window
     rng = np.random.default_rng(args.seed + step)
     data = toy_data.stream(SEED_TRAIN + 500_000 + step * B, 10**9, CLIP["frames"], CLIP["size"])
     t0 = time.time()
@@ -112,7 +128,7 @@ def stage_vae(args):
         y, x_ = rng.integers(0, v.shape[2] - crop + 1, size=2)
         return v[:, t:t + win, y:y + crop, x_:x_ + crop]
 
-    while step < total and (time.time() - t0) < args.minutes * 60:
+    while step < total and (time.time() - t0) < args.minutes * 60 and not STOP["requested"]:
         x = torch.from_numpy(np.stack([sample() for _ in range(B)])).to(dev)
         lr = (args.lr or 1e-3) * min(1.0, (step + 1) / 100)
         for g in opt.param_groups:
@@ -238,7 +254,7 @@ def stage_dit(args):
     total = args.steps or 10**9
     warm = 200
     t0 = time.time()
-    while step < total and (time.time() - t0) < args.minutes * 60:
+    while step < total and (time.time() - t0) < args.minutes * 60 and not STOP["requested"]:
         idx = np.sort(rng.choice(N, B, replace=False))
         x0 = (torch.from_numpy(np.asarray(lat[idx], dtype=np.float32)).to(dev) - mean) / std
         ids = torch.from_numpy(ids_all[idx]).to(dev)
@@ -274,6 +290,42 @@ def stage_dit(args):
             save_ckpt(ckpt, dit=dit.state_dict(), t5=t5.state_dict(), opt=opt.state_dict(), ema=ema, step=step, batch=B)
     save_ckpt(ckpt, dit=dit.state_dict(), t5=t5.state_dict(), opt=opt.state_dict(), ema=ema, step=step, batch=B)
     print(f"dit: {step} steps, checkpoint {ckpt}", flush=True)
+
+
+# ---------------------------------------------------------------------------------------
+# Stage: recon (how well the VAE alone reproduces held-out clips, scored by the evaluator)
+
+def stage_recon(args):
+    dev = device_of(args)
+    vae = WanVAE_(**VAE_CONFIG).to(dev).eval()
+    if args.vae_init:
+        vae.load_state_dict({k: v.float() for k, v in safetensors_io.load(args.vae_init)[0].items()})
+    else:
+        vae.load_state_dict(torch.load(os.path.join(args.run, "vae.pt"), map_location=dev)["model"])
+    N = args.count
+    T, S = CLIP["frames"], CLIP["size"]
+    dirs = {k: os.path.join(args.run, f"recon-{k}") for k in ("truth", "vae")}
+    arrs = {}
+    for k, d in dirs.items():
+        os.makedirs(d, exist_ok=True)
+        arrs[k] = np.lib.format.open_memmap(os.path.join(d, "clips.npy"), mode="w+", dtype=np.uint8, shape=(N, T, S, S, 3))
+    caps = []
+    err = 0.0
+    for i, (h, frames) in enumerate(toy_data.stream(0, N, T, S)):  # seeds 0..N-1: held out
+        x = torch.from_numpy(toy_data.to_video(frames)).unsqueeze(0).to(dev)
+        with torch.no_grad():
+            mu, _ = vae.encode(x)
+            rec = vae.decode(mu).clamp(-1, 1)[0]
+        err += (rec - x[0]).abs().mean().item()
+        arrs["truth"][i] = frames
+        arrs["vae"][i] = ((rec.permute(1, 2, 3, 0).cpu().numpy() + 1) * 127.5).round().clip(0, 255).astype(np.uint8)
+        caps.append({"file": "clips.npy", "index": i, "caption": h["caption"]})
+    for k, d in dirs.items():
+        arrs[k].flush()
+        with open(os.path.join(d, "captions.jsonl"), "w") as f:
+            f.writelines(json.dumps(c) + "\n" for c in caps)
+    print(f"recon: {N} clips, mean |rec - x| = {err / N:.4f} (range [-1, 1]); score with: "
+          f"node bin/reel.js eval --videos {dirs['vae']}  (and {dirs['truth']})", flush=True)
 
 
 # ---------------------------------------------------------------------------------------
@@ -350,7 +402,7 @@ def stage_export(args):
 
 def main(argv):
     ap = argparse.ArgumentParser()
-    ap.add_argument("stage", choices=["vae", "latents", "dit", "export"])
+    ap.add_argument("stage", choices=["vae", "latents", "dit", "export", "recon"])
     ap.add_argument("--run", required=True)
     ap.add_argument("--out", default=os.path.join(ROOT, "models", "reel-toy"))
     ap.add_argument("--tokenizer", default=os.path.join(HERE, "tokenizer.json"))
@@ -364,12 +416,16 @@ def main(argv):
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--no-bf16", dest="bf16", action="store_false", help="bf16 autocast (default on; slow for the VAE's small convs on CPU: use --no-bf16 there)")
     ap.add_argument("--cuda", action="store_true")
+    ap.add_argument("--window", type=int, default=17, help="vae: frames per training window (4n+1)")
+    ap.add_argument("--vae-init", default="", help="vae/recon: start from these (fp16) VAE weights, e.g. a shipped model's")
     ap.add_argument("--no-ema", dest="ema", action="store_false", help="export: raw weights instead of the EMA")
     args = ap.parse_args(argv)
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
     tune_malloc()  # keep freed activations in the heap: ~6x faster VAE steps in these VMs
     set_threads(args.threads)  # torch and its OpenBLAS pool
     os.makedirs(args.run, exist_ok=True)
-    {"vae": stage_vae, "latents": stage_latents, "dit": stage_dit, "export": stage_export}[args.stage](args)
+    {"vae": stage_vae, "latents": stage_latents, "dit": stage_dit, "export": stage_export, "recon": stage_recon}[args.stage](args)
 
 
 if __name__ == "__main__":
