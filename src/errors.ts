@@ -19,6 +19,8 @@ export const ERROR_CODES = {
   E_MEDIA_INVALID: "An image, audio or video input cannot be read or has an unsupported format.",
   E_CANCELLED: "The operation was cancelled.",
   E_OUT_OF_MEMORY: "The request would need more memory than this machine has.",
+  E_TTS_UNAVAILABLE: "The text-to-speech engine (espeak-ng) is missing or cannot speak the requested language.",
+  E_PLANNER: "The storyboard planner's language model could not be reached or returned an invalid plan.",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -11,6 +11,7 @@ usage: reel <command> [options]
 
 commands:
   generate "<prompt>" -o out.mp4   make a video (the embedded model by default)
+  story "<p1>" "<p2>" -o out.mp4   a multi-shot film with narration (plan, render, re-render)
   eval              score videos against their prompts (toy-world evaluator)
   toyworld          sample clips and captions of the procedural toy world
   models            list the video models found on this machine
@@ -24,6 +25,7 @@ Run \`reel <command> --help\` for a command's options.
 
 const COMMANDS: Record<string, () => Promise<{ run(args: string[]): Promise<number> }>> = {
   generate: () => import("./commands/generate.ts"),
+  story: () => import("./commands/story.ts"),
   parity: () => import("./commands/parity.ts"),
   models: () => import("./commands/models.ts"),
   eval: () => import("./commands/eval.ts"),

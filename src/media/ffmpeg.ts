@@ -117,3 +117,18 @@ export function writeChunk(w: Writable, chunk: Uint8Array): Promise<void> {
     }
   });
 }
+
+const filters = new Map<string, boolean>();
+
+/** Whether the ffmpeg in use has a filter (e.g. `subtitles` needs a build with libass). */
+export function hasFfmpegFilter(name: string): boolean {
+  const bin = findFfmpeg();
+  if (filters.size === 0) {
+    const r = spawnSync(bin.path, ["-hide_banner", "-filters"], { encoding: "utf8", timeout: 10_000 });
+    for (const line of (r.stdout ?? "").split("\n")) {
+      const m = /^\s*[A-Z.|]{3}\s+(\S+)\s/.exec(line);
+      if (m?.[1]) filters.set(m[1], true);
+    }
+  }
+  return filters.get(name) === true;
+}
