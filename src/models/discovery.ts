@@ -8,6 +8,12 @@
  *   models use the same names with `.safetensors` instead of `.pth`, plus `reel.json`.
  * - diffusers (`model_index.json` with `transformer/`, `text_encoder/`, `tokenizer/`, `vae/`,
  *   and `image_encoder/` for i2v).
+ * - ComfyUI's split files under a `models/` root (comfyui.ts): each Wan file in
+ *   `diffusion_models/` is one model, sharing `text_encoders/umt5*`, `vae/wan*_vae*` and
+ *   `clip_vision/clip_vision_h*`. ComfyUI ships no umT5 tokenizer; see comfyui.ts for where
+ *   reel looks for one.
+ *
+ * A tokenizer folder holds `tokenizer.json` or SentencePiece's `spiece.model`.
  *
  * Folders are looked for in the repository's models/ (reel's embedded model), REEL_MODELS (`:`-separated), the Hugging Face hub cache
  * (`$HF_HOME/hub` or `~/.cache/huggingface/hub`, newest snapshot of each repo), and
@@ -19,9 +25,17 @@ import { homedir } from "node:os";
 import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ReelError } from "../errors.ts";
+import { comfyModelsRoot, inspectComfyRoot, resolveComfyPath } from "./comfyui.ts";
 
-export type ModelLayout = "wan-ai" | "diffusers";
+export type ModelLayout = "wan-ai" | "diffusers" | "comfyui";
 export type Component = "dit" | "text_encoder" | "tokenizer" | "vae" | "clip";
+
+export interface MissingComponent {
+  readonly component: Component;
+  readonly lookedFor: readonly string[];
+  /** What to put where, when the layout never ships the file (ComfyUI's tokenizer). */
+  readonly hint?: string;
+}
 
 export interface ModelFolder {
   /** Name used by the CLI and the API (folder name, lower-cased; reel.json may set it). */
@@ -30,7 +44,7 @@ export interface ModelFolder {
   readonly layout: ModelLayout;
   /** Where each component was found (a file or folder path), or what was looked for. */
   readonly components: Partial<Record<Component, string>>;
-  readonly missing: readonly { component: Component; lookedFor: readonly string[] }[];
+  readonly missing: readonly MissingComponent[];
   /** Contents of reel.json for reel's own models. */
   readonly reel?: Record<string, unknown>;
   /** A14B: the two experts' folders. */
@@ -54,6 +68,11 @@ function matching(root: string, re: RegExp): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** A folder with a umT5 tokenizer in either form. */
+export function hasTokenizer(dir: string): boolean {
+  return existsSync(join(dir, "tokenizer.json")) || existsSync(join(dir, "spiece.model"));
 }
 
 function hasDit(dir: string): boolean {
@@ -84,7 +103,11 @@ export function inspectFolder(root: string): ModelFolder | null {
       join(root, "transformer/"),
     ]);
     need("text_encoder", firstExisting(root, ["text_encoder"]), [join(root, "text_encoder/")]);
-    need("tokenizer", firstExisting(root, ["tokenizer"]), [join(root, "tokenizer/tokenizer.json")]);
+    const tokDir = join(root, "tokenizer");
+    need("tokenizer", hasTokenizer(tokDir) ? tokDir : undefined, [
+      join(tokDir, "tokenizer.json"),
+      join(tokDir, "spiece.model"),
+    ]);
     need("vae", firstExisting(root, ["vae"]), [join(root, "vae/")]);
     if ("image_encoder" in index && index.image_encoder !== null)
       need("clip", firstExisting(root, ["image_encoder"]), [join(root, "image_encoder/")]);
@@ -104,10 +127,8 @@ export function inspectFolder(root: string): ModelFolder | null {
       join(root, "diffusion_pytorch_model.safetensors.index.json"),
     ]);
   need("text_encoder", t5, [join(root, "models_t5_umt5-xxl-enc-bf16.pth")]);
-  const tok = firstExisting(root, ["google/umt5-xxl", "tokenizer"]);
-  need("tokenizer", tok && existsSync(join(tok, "tokenizer.json")) ? tok : undefined, [
-    join(root, "google/umt5-xxl/tokenizer.json"),
-  ]);
+  const tok = ["google/umt5-xxl", "tokenizer"].map((d) => join(root, d)).find(hasTokenizer);
+  need("tokenizer", tok, [join(root, "google/umt5-xxl/tokenizer.json"), join(root, "google/umt5-xxl/spiece.model")]);
   need("vae", vae, [join(root, "Wan2.1_VAE.pth"), join(root, "Wan2.2_VAE.pth")]);
   const clip = matching(root, /^models_clip_.*\.(pth|safetensors)$/);
   if (clip) components.clip = clip;
@@ -125,18 +146,22 @@ export function inspectFolder(root: string): ModelFolder | null {
 /** reel's own models shipped in the repository (the embedded model). */
 export const BUNDLED_MODELS = fileURLToPath(new URL("../../models", import.meta.url));
 
+/** The Hugging Face hub cache folder (`$HF_HUB_CACHE`, `$HF_HOME/hub`, `~/.cache/huggingface/hub`). */
+export function hfHubDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env.HF_HUB_CACHE ?? join(env.HF_HOME ?? join(homedir(), ".cache", "huggingface"), "hub");
+}
+
 /** The folders searched, in order. */
 export function searchPaths(env: NodeJS.ProcessEnv = process.env): string[] {
   const paths: string[] = [BUNDLED_MODELS];
   if (env.REEL_MODELS) paths.push(...env.REEL_MODELS.split(":").filter(Boolean));
-  const hfHub = env.HF_HUB_CACHE ?? join(env.HF_HOME ?? join(homedir(), ".cache", "huggingface"), "hub");
-  paths.push(hfHub);
+  paths.push(hfHubDir(env));
   paths.push(join(env.REEL_CACHE_DIR ?? join(homedir(), ".cache", "reel"), "models"));
   return paths;
 }
 
 /** In the HF cache, `models--Org--Name/snapshots/<rev>/` holds the files; take the newest snapshot. */
-function hfSnapshot(dir: string): { path: string; name: string } | null {
+export function hfSnapshot(dir: string): { path: string; name: string } | null {
   const m = /^models--(.+?)--(.+)$/.exec(basename(dir));
   if (!m) return null;
   const snaps = join(dir, "snapshots");
@@ -157,15 +182,21 @@ export function discoverModels(paths: readonly string[] = searchPaths()): ModelF
     seen.add(f.root);
     out.push(nameOverride ? { ...f, name: nameOverride.toLowerCase() } : f);
   };
+  const addComfy = (dir: string) => {
+    const root = comfyModelsRoot(dir);
+    if (root) for (const f of inspectComfyRoot(root)) add(f);
+    return root !== null;
+  };
   for (const p of paths) {
     if (!existsSync(p) || !statSync(p).isDirectory()) continue;
+    if (addComfy(p)) continue;
     add(inspectFolder(p));
     for (const entry of readdirSync(p)) {
       const dir = join(p, entry);
       if (!statSync(dir).isDirectory()) continue;
       const snap = hfSnapshot(dir);
       if (snap) add(inspectFolder(snap.path), snap.name);
-      else add(inspectFolder(dir));
+      else if (!addComfy(dir)) add(inspectFolder(dir));
     }
   }
   return out;
@@ -174,6 +205,8 @@ export function discoverModels(paths: readonly string[] = searchPaths()): ModelF
 /** Resolves a model by name (as listed by `reel models`) or by folder path. */
 export function resolveModel(nameOrPath: string, models: readonly ModelFolder[] = discoverModels()): ModelFolder {
   if (nameOrPath.includes("/") || existsSync(nameOrPath)) {
+    const comfy = resolveComfyPath(nameOrPath);
+    if (comfy) return comfy;
     const f = inspectFolder(nameOrPath);
     if (!f)
       throw new ReelError(
@@ -195,7 +228,9 @@ export function resolveModel(nameOrPath: string, models: readonly ModelFolder[] 
 /** Throws E_MODEL_NOT_FOUND listing every missing file of a partial folder. */
 export function requireComplete(m: ModelFolder): void {
   if (m.missing.length === 0) return;
-  const lines = m.missing.map((x) => `  ${x.component}: looked for ${x.lookedFor.join(" or ")}`);
+  const lines = m.missing.map(
+    (x) => `  ${x.component}: looked for ${x.lookedFor.join(" or ")}${x.hint ? `\n    ${x.hint}` : ""}`,
+  );
   throw new ReelError("E_MODEL_NOT_FOUND", `model "${m.name}" at ${m.root} is incomplete:\n${lines.join("\n")}`, {
     details: { missing: m.missing },
   });

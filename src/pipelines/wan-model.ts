@@ -1,23 +1,29 @@
 /**
- * Opens a discovered Wan model folder (official Wan-AI layout, or reel's own models in the
- * same layout) as the components the pipelines use. Nothing heavy happens here: weights are
+ * Opens a discovered Wan model (official Wan-AI layout and reel's own models, diffusers
+ * folders, ComfyUI split files) as the components the pipelines use. Nothing heavy happens here: weights are
  * memory-mapped when sessions are created, and the text encoder is opened per use and
  * released before sampling.
  *
- * Configs: the DiT's `config.json` (official WanModel kwargs) or the weights; umT5-XXL, the
- * VAE 2.1/2.2 and CLIP ViT-H/14 presets for the official files; `reel.json` overrides any of
- * them and carries the generation defaults of reel's own models.
+ * Configs: the DiT's `config.json` (official WanModel kwargs or diffusers) or the weights;
+ * diffusers/HF `config.json` of each component; otherwise umT5-XXL and CLIP ViT-H/14 presets
+ * for the official files, and configs read off the weights for the VAE and for ComfyUI's files
+ * (which come without any); `reel.json` overrides any of them and carries the generation
+ * defaults of reel's own models.
  */
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { Device, Runtime } from "../engine/runtime.ts";
-import { weightMapFromFiles } from "../engine/weights.ts";
+import { defaultCacheDir } from "../engine/compile.ts";
+import { readHeader } from "../engine/safetensors.ts";
+import { type WeightMap, weightMapFromFiles } from "../engine/weights.ts";
 import { ReelError } from "../errors.ts";
 import { clipWeightMap, ClipVisionEncoder } from "../models/clip/model.ts";
-import { clipPreset, parseClipVisionConfig } from "../models/clip/config.ts";
+import { type ClipVisionConfig, clipPreset, parseClipVisionConfig } from "../models/clip/config.ts";
+import { convertHfClip, fromHfClipConfig, inferClipConfig, isHfClipKeys } from "../models/clip/hf-keys.ts";
 import { type GenerationDefaults, WAN_DEFAULTS, WAN_NEGATIVE_PROMPT } from "../models/defaults.ts";
 import { type ModelFolder, requireComplete } from "../models/discovery.ts";
 import { parseT5Config, t5Preset, type T5Config } from "../models/t5/config.ts";
+import { fromHfT5Config, inferT5Config } from "../models/t5/hf-config.ts";
 import { t5WeightMapFromFiles } from "../models/t5/keys.ts";
 import { UMT5Encoder } from "../models/t5/model.ts";
 import { UmT5Tokenizer } from "../models/t5/tokenizer.ts";
@@ -25,13 +31,9 @@ import { openWanCheckpoint, openWanMoE, selectExpert } from "../models/wan/check
 import { WAN_MOE, WAN_PRESETS, type WanConfig, type WanPresetName } from "../models/wan/config.ts";
 import { WanDiT } from "../models/wan/model.ts";
 import { linearInt8Blocks } from "../models/wan/transformer.ts";
-import {
-  parseWanVaeConfig,
-  spatialFactor,
-  temporalFactor,
-  vaePreset,
-  type WanVaeConfig,
-} from "../models/wan/vae-config.ts";
+import { parseWanVaeConfig, spatialFactor, temporalFactor, type WanVaeConfig } from "../models/wan/vae-config.ts";
+import { inferVaeConfig } from "../models/wan/vae-infer.ts";
+import { fromDiffusersVaeConfig, isDiffusersVaeKeys, vaeDiffusersToOfficial } from "../models/wan/vae-keys.ts";
 import { WanVAE } from "../models/wan/vae-runner.ts";
 import type { ModelRules } from "./request.ts";
 
@@ -91,6 +93,104 @@ function bytesOf(w: ReturnType<typeof weightMapFromFiles>): number {
   return n;
 }
 
+function isDir(p: string): boolean {
+  return existsSync(p) && statSync(p).isDirectory();
+}
+
+function readJson(path: string): Record<string, unknown> {
+  try {
+    return JSON.parse(readFileSync(path, "utf8")) as Record<string, unknown>;
+  } catch (e) {
+    throw new ReelError("E_CONFIG_INVALID", `${path}: not valid JSON (${(e as Error).message})`);
+  }
+}
+
+/** A weights file, or the `.safetensors` files of a diffusers/HF component folder (shards included). */
+function safetensorsIn(path: string): string[] {
+  if (!isDir(path)) return [path];
+  const files = readdirSync(path)
+    .filter((f) => f.endsWith(".safetensors"))
+    .sort()
+    .map((f) => join(path, f));
+  if (files.length === 0)
+    throw new ReelError("E_MODEL_NOT_FOUND", `${path}: no .safetensors weights`, {
+      details: { looked: [join(path, "*.safetensors")] },
+    });
+  return files;
+}
+
+function shapesOf(w: WeightMap): Map<string, readonly number[]> {
+  return new Map([...w].map(([k, v]) => [k, v.entry.shape] as const));
+}
+
+/**
+ * The VAE in any layout: reel.json's config, a diffusers `vae/` folder (config.json +
+ * AutoencoderKLWan names), or official names (Wan-AI `.pth`, ComfyUI) with the config read off
+ * the weights.
+ */
+function openVae(
+  folder: ModelFolder,
+  reel: Record<string, unknown>,
+): { config: WanVaeConfig; weights: WeightMap; stats: { mean?: Float32Array; std?: Float32Array } } {
+  const path = folder.components.vae!;
+  const files = safetensorsIn(path);
+  const cfgJson = join(path, "config.json");
+  if (isDir(path) && existsSync(cfgJson)) {
+    const d = fromDiffusersVaeConfig(readJson(cfgJson), cfgJson);
+    const config = reel.vae
+      ? parseWanVaeConfig(reel.vae, d.version, `${folder.root}/reel.json vae`)
+      : parseWanVaeConfig(d.config, d.version, cfgJson);
+    const keys = files.flatMap((f) => [...readHeader(f).tensors.keys()]);
+    const weights = isDiffusersVaeKeys(keys)
+      ? weightMapFromFiles(files, (k) => vaeDiffusersToOfficial(k, config.version, config.num_res_blocks) ?? k)
+      : weightMapFromFiles(files);
+    return {
+      config,
+      weights,
+      stats: {
+        ...(d.latentsMean ? { mean: Float32Array.from(d.latentsMean) } : {}),
+        ...(d.latentsStd ? { std: Float32Array.from(d.latentsStd) } : {}),
+      },
+    };
+  }
+  const weights = weightMapFromFiles(files);
+  const inferred = inferVaeConfig(shapesOf(weights), path);
+  const config = reel.vae
+    ? parseWanVaeConfig(reel.vae, inferred.version, `${folder.root}/reel.json vae`)
+    : parseWanVaeConfig(inferred.config, inferred.version, `${path} (weights)`);
+  return { config, weights, stats: {} };
+}
+
+/**
+ * CLIP in any layout: the official open-clip file (`visual.*`), or HF CLIPVisionModel names
+ * (diffusers `image_encoder/`, ComfyUI `clip_vision_h`), converted once into the cache.
+ */
+function openClip(
+  path: string,
+  reel: Record<string, unknown>,
+  folder: ModelFolder,
+  cacheDir: string,
+): { config: ClipVisionConfig; weights: WeightMap } {
+  const files = safetensorsIn(path);
+  const keys = files.flatMap((f) => [...readHeader(f).tensors.keys()]);
+  const hf = isHfClipKeys(keys);
+  if (hf && files.length !== 1)
+    throw new ReelError(
+      "E_INPUT_INVALID",
+      `${path}: sharded HF CLIP checkpoints are not supported (one file expected)`,
+    );
+  const weights = clipWeightMap(hf ? [convertHfClip(files[0]!, cacheDir)] : files);
+  const cfgJson = join(path, "config.json");
+  const config = reel.clip
+    ? parseClipVisionConfig(reel.clip, `${folder.root}/reel.json clip`)
+    : isDir(path) && existsSync(cfgJson)
+      ? parseClipVisionConfig(fromHfClipConfig(readJson(cfgJson)), cfgJson)
+      : hf
+        ? parseClipVisionConfig(inferClipConfig(shapesOf(weights), path), `${path} (weights)`)
+        : clipPreset("vit-h-14");
+  return { config, weights };
+}
+
 export function openWanBundle(folder: ModelFolder, o: LoadOptions): WanBundle {
   requireComplete(folder);
   const reel = folder.reel ?? {};
@@ -138,21 +238,25 @@ export function openWanBundle(folder: ModelFolder, o: LoadOptions): WanBundle {
   }
 
   // 2. text encoder and tokenizer
-  const t5Config = reel.t5 ? parseT5Config(reel.t5, `${folder.root}/reel.json t5`) : t5Preset("umt5-xxl");
-  const t5Files = [c.text_encoder!];
+  const t5Files = safetensorsIn(c.text_encoder!);
   const t5Weights = t5WeightMapFromFiles(t5Files).weights;
+  const t5CfgJson = join(c.text_encoder!, "config.json");
+  const t5Config = reel.t5
+    ? parseT5Config(reel.t5, `${folder.root}/reel.json t5`)
+    : isDir(c.text_encoder!) && existsSync(t5CfgJson)
+      ? parseT5Config(fromHfT5Config(readJson(t5CfgJson)), t5CfgJson)
+      : folder.layout === "comfyui"
+        ? parseT5Config(inferT5Config(shapesOf(t5Weights), c.text_encoder!), `${c.text_encoder} (weights)`)
+        : t5Preset("umt5-xxl");
   const tokenizer = UmT5Tokenizer.fromFolder(c.tokenizer!);
 
   // 3. VAE
-  const vaeVersion = /Wan2\.2_VAE/.test(c.vae!) ? "2.2" : "2.1";
-  const vaeConfig: WanVaeConfig = reel.vae
-    ? parseWanVaeConfig(reel.vae, vaeVersion, `${folder.root}/reel.json vae`)
-    : vaePreset(vaeVersion === "2.2" ? "wan2.2" : "wan2.1");
-  const vaeWeights = weightMapFromFiles([c.vae!]);
-  // reel's own models carry their latent statistics; the official VAEs use the wrappers' constants.
+  const { config: vaeConfig, weights: vaeWeights, stats: vaeStats } = openVae(folder, reel);
+  // reel's own models and diffusers configs carry their latent statistics; the official VAEs
+  // use the wrappers' constants.
   const stat = (k: string) => (Array.isArray(reel[k]) ? Float32Array.from(reel[k] as number[]) : undefined);
-  const latentsMean = stat("latents_mean");
-  const latentsStd = stat("latents_std");
+  const latentsMean = stat("latents_mean") ?? vaeStats.mean;
+  const latentsStd = stat("latents_std") ?? vaeStats.std;
   const vae = new WanVAE(vaeConfig, vaeWeights, {
     ...runOpts,
     ...(latentsMean ? { latentsMean } : {}),
@@ -167,8 +271,7 @@ export function openWanBundle(folder: ModelFolder, o: LoadOptions): WanBundle {
     (ditConfig.model_type === "i2v" || ditConfig.model_type === "flf2v") &&
     ditConfig.wan_version === "2.1"
   ) {
-    const cfg = reel.clip ? parseClipVisionConfig(reel.clip, `${folder.root}/reel.json clip`) : clipPreset("vit-h-14");
-    const w = clipWeightMap([c.clip]);
+    const { config: cfg, weights: w } = openClip(c.clip, reel, folder, o.cacheDir ?? defaultCacheDir());
     clip = new ClipVisionEncoder(cfg, w, runOpts);
     clipBytes = bytesOf(w);
   }
@@ -188,8 +291,6 @@ export function openWanBundle(folder: ModelFolder, o: LoadOptions): WanBundle {
     supportsImage: ditConfig.model_type !== "t2v",
     supportsLastImage: ditConfig.model_type === "flf2v",
   };
-  if (!existsSync(join(c.tokenizer!, "tokenizer.json")))
-    throw new ReelError("E_MODEL_NOT_FOUND", `${folder.name}: no tokenizer.json in ${c.tokenizer}`);
   return {
     name: folder.name,
     folder,

@@ -2,13 +2,15 @@
  * The umT5 tokenizer as Wan uses it (HF AutoTokenizer('google/umt5-xxl'), add_special_tokens,
  * padding='max_length', max_length=512, truncation): SentencePiece-unigram pieces + EOS `</s>`,
  * pad id 0, attention mask 1 for pieces and EOS. Reads the `tokenizer.json` shipped next to
- * Wan checkpoints (`google/umt5-xxl/`) through @huggingface/tokenizers (pure TypeScript).
+ * Wan checkpoints (`google/umt5-xxl/`), or SentencePiece's `spiece.model` converted to the
+ * same form (spiece.ts), through @huggingface/tokenizers (pure TypeScript).
  * Prompts are cleaned as the official code does first (text-clean.ts).
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Tokenizer } from "@huggingface/tokenizers";
 import { ReelError } from "../../errors.ts";
+import { parseSentencePieceModel, sentencePieceToTokenizerJson } from "./spiece.ts";
 import { cleanPrompt } from "./text-clean.ts";
 
 export interface TokenBatch {
@@ -52,17 +54,27 @@ export class UmT5Tokenizer {
     this.padId = id("<pad>");
   }
 
-  /** Loads `tokenizer.json` (and `tokenizer_config.json` when present) from a folder. */
+  /**
+   * Loads `tokenizer.json` (preferred) or `spiece.model` from a folder, and
+   * `tokenizer_config.json` when present.
+   */
   static fromFolder(dir: string): UmT5Tokenizer {
-    const path = join(dir, "tokenizer.json");
-    if (!existsSync(path))
-      throw new ReelError("E_MODEL_NOT_FOUND", `no tokenizer in ${dir}`, { details: { looked: [path] } });
+    let path = join(dir, "tokenizer.json");
+    const spiece = join(dir, "spiece.model");
     let json: TokenizerJson;
-    try {
-      json = JSON.parse(readFileSync(path, "utf8")) as TokenizerJson;
-    } catch (e) {
-      throw new ReelError("E_CONFIG_INVALID", `${path}: not valid JSON (${(e as Error).message})`);
-    }
+    if (existsSync(path)) {
+      try {
+        json = JSON.parse(readFileSync(path, "utf8")) as TokenizerJson;
+      } catch (e) {
+        throw new ReelError("E_CONFIG_INVALID", `${path}: not valid JSON (${(e as Error).message})`);
+      }
+    } else if (existsSync(spiece)) {
+      path = spiece;
+      json = sentencePieceToTokenizerJson(parseSentencePieceModel(readFileSync(spiece), spiece)) as TokenizerJson;
+    } else
+      throw new ReelError("E_MODEL_NOT_FOUND", `no tokenizer in ${dir}: looked for ${path} or ${spiece}`, {
+        details: { looked: [path, spiece] },
+      });
     const cfgPath = join(dir, "tokenizer_config.json");
     const config = existsSync(cfgPath) ? (JSON.parse(readFileSync(cfgPath, "utf8")) as Record<string, unknown>) : {};
     return new UmT5Tokenizer(json, config, path);
