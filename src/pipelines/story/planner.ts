@@ -70,7 +70,7 @@ export function subjectOf(prompt: string): Character | null {
   let end = 1;
   for (let i = 1; i < w.length; i++) {
     const t = w[i]!.toLowerCase().replace(/[^\p{L}'-]/gu, "");
-    const verbLike = i > 1 && /(s|ed|ing)$/.test(t) && !/(ss|us)$/.test(t);
+    const verbLike = i > 1 && (/(s|ing)$/.test(t) || (t.length > 4 && t.endsWith("ed"))) && !/(ss|us)$/.test(t);
     if (BREAKS.has(t)) {
       if (nameEnd < 0) nameEnd = i - 1;
       if (t !== "with") break;
