@@ -1,8 +1,9 @@
 /** Benchmarks: `npm run bench -- <name> [options]`. Each prints JSON lines on stdout. */
 import { benchDit } from "./bench/dit.ts";
+import { benchStory } from "./bench/story.ts";
 import { benchToy } from "./bench/toy.ts";
 
-const BENCHES: Record<string, (argv: string[]) => Promise<void>> = { dit: benchDit, toy: benchToy };
+const BENCHES: Record<string, (argv: string[]) => Promise<void>> = { dit: benchDit, story: benchStory, toy: benchToy };
 
 const [name, ...rest] = process.argv.slice(2);
 const run = name === undefined ? undefined : BENCHES[name];

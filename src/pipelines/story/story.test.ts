@@ -3,8 +3,10 @@
  * composer, and the language-model planner over a real HTTP round trip to a small local
  * server that speaks the chat-completions format.
  */
+import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
+import { join } from "node:path";
 import { stringify } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { timeline } from "../../media/assemble.ts";
@@ -130,6 +132,15 @@ shots:
     );
     expect(() => parseStory({ title: "x", shots: [] })).toThrow(/at least one shot/);
     expect(() => parseStoryText("title: [unclosed")).toThrow(/not valid JSON or YAML/);
+  });
+
+  it("accepts the example in docs/story.md", () => {
+    const md = readFileSync(join(import.meta.dirname, "../../../docs/story.md"), "utf8");
+    const yamlBlock = /```yaml\n([\s\S]*?)```/.exec(md)?.[1];
+    expect(yamlBlock).toBeDefined();
+    const s = parseStoryText(yamlBlock!, "docs/story.md");
+    expect(s.shots.map((x) => x.continuity)).toEqual(["cut", "continue", "cut"]);
+    expect(s.shots[2]!.narration?.language).toBe("cmn");
   });
 
   it("exports a JSON Schema for language models", () => {
