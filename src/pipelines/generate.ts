@@ -24,6 +24,7 @@ import { type ProgressFn, ProgressTracker, throwIfAborted } from "./progress.ts"
 import { checkAgainstModel } from "./request.ts";
 import { type Conditioning, denoise, type FirstFrameLock } from "./sample.ts";
 import type { WanBundle } from "./wan-model.ts";
+import type { SamplingCheckpoint } from "./checkpoint.ts";
 
 export interface GenerateInput {
   readonly prompt: string;
@@ -47,6 +48,10 @@ export interface GenerateOptions {
   readonly previewDir?: string;
   /** Receives decoded frames in order, chunk by chunk. */
   readonly onFrames: (frames: RgbFrame[]) => Promise<void> | void;
+  /** Resume sampling from a checkpoint saved by `onStep` in an earlier run with the same input. */
+  readonly resume?: SamplingCheckpoint;
+  /** Called after each sampling step with a checkpoint to resume from. */
+  readonly onStep?: (c: SamplingCheckpoint) => Promise<void> | void;
   /** Memory available for the estimate check (default: total RAM). */
   readonly memoryLimitBytes?: number;
 }
@@ -235,6 +240,8 @@ export async function generate(b: WanBundle, input: GenerateInput, o: GenerateOp
       ...(o.signal ? { signal: o.signal } : {}),
       ...(o.previewDir ? { previewDir: o.previewDir } : {}),
       ...(lock ? { lock } : {}),
+      ...(o.resume ? { resume: o.resume } : {}),
+      ...(o.onStep ? { onStep: o.onStep } : {}),
     },
   );
   const sampleMs = performance.now() - tSample;

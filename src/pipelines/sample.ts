@@ -13,6 +13,8 @@ import { guide } from "./guidance.ts";
 import { latentPreview } from "./preview.ts";
 import { type ProgressTracker, throwIfAborted } from "./progress.ts";
 import type { WanBundle } from "./wan-model.ts";
+import type { SamplingCheckpoint } from "./checkpoint.ts";
+import { ReelError } from "../errors.ts";
 
 export interface Conditioning {
   /** Text contexts [Lc, text_dim]: the prompt's and the negative prompt's. */
@@ -36,6 +38,10 @@ export interface SampleOptions {
   readonly signal?: AbortSignal;
   readonly progress: ProgressTracker;
   readonly lock?: FirstFrameLock;
+  /** Continue from a checkpoint saved after step `resume.step` (same settings, same conditioning). */
+  readonly resume?: SamplingCheckpoint;
+  /** Called after each step with the state to resume from (the arrays are not reused later). */
+  readonly onStep?: (c: SamplingCheckpoint) => Promise<void> | void;
 }
 
 export async function denoise(
@@ -55,12 +61,24 @@ export async function denoise(
     return x;
   };
   let x = reimpose(Float32Array.from(noise.data as Float32Array));
+  let first = 0;
+  if (o.resume) {
+    const r = o.resume;
+    if (r.sampler !== o.sampler || r.steps !== o.steps || r.latent.length !== x.length || r.step > o.steps)
+      throw new ReelError(
+        "E_CHECKPOINT_INVALID",
+        `sampling checkpoint (${r.sampler}, step ${r.step} of ${r.steps}, ${r.latent.length} values) does not match this run (${o.sampler}, ${o.steps} steps, ${x.length} values)`,
+      );
+    sampler.restore(r.state);
+    x = Float32Array.from(r.latent);
+    first = r.step;
+  }
   // Per-token timesteps for the locked first frame: tokens of latent frame 0 get t = 0.
   const [, ph, pw] = b.ditConfig.patch_size;
   const tokensPerFrame = (H / ph) * (W / pw);
   const tokens = F * tokensPerFrame;
   o.progress.start("sample", o.steps);
-  for (let k = 0; k < o.steps; k++) {
+  for (let k = first; k < o.steps; k++) {
     throwIfAborted(o.signal);
     const t = sampler.schedule.timesteps[k]!;
     const dit = b.ditFor(t);
@@ -85,6 +103,15 @@ export async function denoise(
       preview = join(o.previewDir, `step-${String(k + 1).padStart(3, "0")}.png`);
       await writePng(preview, latentPreview(x, [C, F, H, W], b.preview));
     }
+    if (o.onStep)
+      await o.onStep({
+        step: k + 1,
+        steps: o.steps,
+        sampler: o.sampler,
+        dims: [C, F, H, W],
+        latent: x.slice(),
+        state: structuredClone(sampler.state),
+      });
     o.progress.step(k + 1, o.steps, preview ? { preview } : {});
   }
   return f32([C, F, H, W], x);

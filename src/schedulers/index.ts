@@ -41,6 +41,8 @@ export interface Sampler {
   step(modelOutput: Float32Array, k: number, sample: Float32Array): Float32Array;
   /** Forgets the multistep state, so that step 0 can run again. */
   reset(): void;
+  /** Continues from a saved state (a copy of `state` after some step): the next step is state.stepIndex. */
+  restore(state: UniPCState | DpmppState | EulerState): void;
 }
 
 /** Creates a sampler of a kind with its schedule for (steps, shift). */
@@ -66,5 +68,10 @@ export function createSampler(kind: SolverKind, o: ScheduleOptions): Sampler {
     },
     step: (modelOutput, k, sample) => solver.step(modelOutput, k, sample),
     reset: () => solver.reset(),
+    restore: (st) => {
+      if (st.stepIndex < 0 || st.stepIndex > schedule.timesteps.length)
+        throw new ReelError("E_CONFIG_INVALID", `sampler: cannot restore to step ${st.stepIndex}`);
+      (solver as { state: typeof st }).state = structuredClone(st);
+    },
   };
 }
