@@ -49,7 +49,12 @@ describe("sampling checkpoints", () => {
 
   it("refuses a checkpoint from different settings", async () => {
     let cp: SamplingCheckpoint | undefined;
-    await latentOf("unipc", { onFrames: () => {}, onStep: (c) => void (c.step === 1 && (cp = c)) });
+    await latentOf("unipc", {
+      onFrames: () => {},
+      onStep: (c) => {
+        if (c.step === 1) cp = c;
+      },
+    });
     await expect(latentOf("euler", { onFrames: () => {}, resume: cp! })).rejects.toMatchObject({
       code: "E_CHECKPOINT_INVALID",
     });
