@@ -2,6 +2,11 @@
  * Evaluates the embedded model on held-out prompts and writes its model card.
  *
  * usage: node bin/run-ts.js scripts/toy/model-card.ts [--model models/reel-toy] [--count 200] [--run DIR]
+ *          [--status FILE.md] [--recon DIR]
+ *
+ * --status: a markdown paragraph kept as the card's "Status" section (what this release is).
+ * --recon:  a folder written by `train_toy.py recon` (VAE reconstructions of held-out clips):
+ *           scored too, as the ceiling the VAE sets for the whole model.
  *
  * Held-out prompts are captions of toy-world seeds 0…count−1 (training uses seeds ≥ 1,000,000).
  * Writes MODEL_CARD.md and contact-sheet.png into the model folder and eval.json beside them.
@@ -15,13 +20,15 @@ import { writePng } from "../../src/media/image-io.ts";
 import { inspectFolder } from "../../src/models/discovery.ts";
 import { generate } from "../../src/pipelines/generate.ts";
 import { openWanBundle } from "../../src/pipelines/wan-model.ts";
-import { aggregate, captionScene, evaluateVideo, sampleWorld } from "../../src/toyworld/index.ts";
+import { aggregate, captionScene, evaluateFolder, evaluateVideo, sampleWorld } from "../../src/toyworld/index.ts";
 
 const { values } = parseArgs({
   options: {
     model: { type: "string", default: "models/reel-toy" },
     count: { type: "string", default: "200" },
     run: { type: "string" },
+    status: { type: "string" },
+    recon: { type: "string" },
   },
 });
 const folder = inspectFolder(values.model);
@@ -76,9 +83,14 @@ const logTail = (stage: string) => {
   return { first: lines[0], last: lines[lines.length - 1], n: lines.length, lines };
 };
 const pct = (x: number | null | undefined) => (x === null || x === undefined ? "–" : `${(100 * x).toFixed(1)}%`);
+const recon = values.recon ? await evaluateFolder(values.recon) : null;
 const rows = Object.entries(report.attributes)
-  .map(([k, a]) => `| ${k} | ${pct(a.accuracy)} | ${a.correct}/${a.total} |`)
+  .map(
+    ([k, a]) =>
+      `| ${k} | ${pct(a.accuracy)} | ${a.correct}/${a.total} |${recon ? ` ${pct(recon.attributes[k as keyof typeof recon.attributes]?.accuracy)} |` : ""}`,
+  )
   .join("\n");
+const status = values.status ? `\n## Status\n\n${readFileSync(values.status, "utf8").trim()}\n` : "";
 const median = [...times].sort((a, b) => a - b)[Math.floor(times.length / 2)]!;
 const curve = (stage: string) => {
   const t = logTail(stage);
@@ -95,7 +107,7 @@ umT5 code paths and checkpoint layout as the real Wan models), trained from scra
 procedural toy world (\`src/toyworld\`). It exists so that \`reel generate\` works offline right
 after \`npm ci\`, and so that tests and benchmarks have a real trained model. It only knows the
 toy world: simple shapes in named colours moving over simple backgrounds.
-
+${status}
 ## World
 
 8 shapes (ball, square, triangle, star, ring, diamond, heart, cross), 10 colours, 3 sizes, 1–3
@@ -118,8 +130,9 @@ Sampling defaults: ${reel.defaults.sampler}, ${reel.defaults.steps} steps, shift
 ## Training
 
 \`training/train_toy.py\` (PyTorch reference modules in \`reference/\`), seeded and resumable:
-VAE (reconstruction L1 + L2 + 1e-6·KL on 64×64 crops of 5-frame windows), then latents of the
-training clips, then DiT and text encoder jointly (flow matching, v = ε − x₀, σ shifted by
+VAE (reconstruction L1 + L2 + 1e-6·KL on 64×64 crops of whole 17-frame clips, object pixels
+weighted ×9; the first ~1,700 steps used 5-frame windows), then latents of the training clips,
+then DiT and text encoder jointly (flow matching, v = ε − x₀, σ shifted by
 ${reel.defaults.shift}, 10% empty-prompt dropout for guidance, AdamW, EMA). Hardware: 2 vCPU
 (AMD EPYC, AVX-512), Debian python3-torch 1.13, f32 VAE, bf16-autocast DiT.
 
@@ -129,11 +142,11 @@ ${reel.defaults.shift}, 10% empty-prompt dropout for guidance, AdamW, EMA). Hard
 
 ## Evaluation (${count} held-out prompts, toy-world evaluator, one video each, seed = index)
 
-| attribute | accuracy | correct/total |
-|---|---|---|
+| attribute | accuracy | correct/total |${recon ? ` VAE ceiling (${recon.count} clips) |` : ""}
+|---|---|---|${recon ? "---|" : ""}
 ${rows}
-| **overall** | **${pct(report.overall)}** | |
-
+| **overall** | **${pct(report.overall)}** | |${recon ? ` ${pct(recon.overall)} |` : ""}
+${recon ? `\nVAE ceiling: the same evaluator on held-out clips passed through the VAE alone (encode, decode),\nwritten by \`training/train_toy.py recon\`; the whole model cannot score above it.\n` : ""}
 Targets from the issue: colour ≥ 85%, motion ≥ 70%, background ≥ 80%, shape ≥ 60%.
 Generation time per clip during this evaluation (2 threads, in process, sessions warm): median
 ${(median / 1000).toFixed(1)} s. Reproduce: \`node bin/run-ts.js scripts/toy/model-card.ts --count ${count}\`.
