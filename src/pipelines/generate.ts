@@ -14,7 +14,7 @@ import { releaseSession } from "../engine/compile.ts";
 import { f32, type HostTensor } from "../engine/tensor.ts";
 import { ReelError } from "../errors.ts";
 import { frameToTensor, type RgbFrame, videoToFrames } from "../media/frames.ts";
-import { resizeBicubic } from "../models/clip/preprocess.ts";
+import { resizeBicubic, rgb8ToSigned } from "../models/clip/preprocess.ts";
 import { hasImageBranch } from "../models/wan/config.ts";
 import type { SolverKind } from "../schedulers/index.ts";
 import { estimateMemory, formatBytes, OVERHEAD_BYTES } from "./memory.ts";
@@ -23,6 +23,7 @@ import { gaussian, randomSeed } from "./noise.ts";
 import { type ProgressFn, ProgressTracker, throwIfAborted } from "./progress.ts";
 import { checkAgainstModel } from "./request.ts";
 import { type Conditioning, denoise, type FirstFrameLock } from "./sample.ts";
+import { bestOutputSize, ti2vImage } from "./ti2v-image.ts";
 import type { WanBundle } from "./wan-model.ts";
 import type { SamplingCheckpoint } from "./checkpoint.ts";
 
@@ -105,8 +106,12 @@ export async function generate(b: WanBundle, input: GenerateInput, o: GenerateOp
   const [defW, defH] = d.sizes[0]!;
   let width = input.width ?? defW;
   let height = input.height ?? defH;
-  if (input.image && input.width === undefined && input.height === undefined)
-    [width, height] = sizeForImage(input.image, defW * defH, b.rules.sizeMultiple);
+  const m = b.rules.sizeMultiple;
+  // Wan 2.2 TI2V: the size names an area and the video takes the image's aspect ratio (official best_output_size).
+  if (input.image && cfg.in_dim === cfg.out_dim)
+    [width, height] = bestOutputSize(input.image.width, input.image.height, m, m, width * height);
+  else if (input.image && input.width === undefined && input.height === undefined)
+    [width, height] = sizeForImage(input.image, defW * defH, m);
   const frames = input.frames ?? d.frames;
   const steps = input.steps ?? d.steps;
   const shift = input.shift ?? d.shift;
@@ -189,7 +194,8 @@ export async function generate(b: WanBundle, input: GenerateInput, o: GenerateOp
     if (cfg.in_dim === cfg.out_dim) {
       // Wan 2.2 TI2V: encode the image alone; its latent replaces latent frame 0.
       if (input.lastImage) throw new ReelError("E_INPUT_INVALID", `model ${b.name} does not take a last frame`);
-      const z = await b.vae.encode(f32([3, 1, height, width], toSigned(input.image)));
+      const img = ti2vImage(input.image, width, height); // Pillow LANCZOS resize + centre crop
+      const z = await b.vae.encode(f32([3, 1, height, width], rgb8ToSigned(img.data, height, width)));
       lock = { z: z.data as Float32Array };
     } else {
       // Wan 2.1 I2V / FLF2V and Wan 2.2 I2V-A14B: y = [mask (4) | VAE latent of image + zero frames (+ last image)]
