@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { tempDir } from "../../test/helpers/tmp.ts";
+import { inspectComfyRoot } from "./comfyui.ts";
 import { discoverModels, inspectFolder, requireComplete, resolveModel } from "./discovery.ts";
 
 const tmp = tempDir();
@@ -71,5 +72,59 @@ describe("model discovery", () => {
     expect(resolveModel(wan, models).name).toBe("wan2.1-t2v-1.3b");
     expect(() => resolveModel("wan9", models)).toThrow(/no model named "wan9"\. Known: .*wan2\.1-t2v-1\.3b/);
     expect(() => resolveModel(join(tmp.dir, "models", "not-a-model"), models)).toThrow(/is not a model folder/);
+  });
+});
+
+describe("ComfyUI split files", () => {
+  const install = join(tmp.dir, "ComfyUI");
+  const root = join(install, "models");
+  touch(root, "diffusion_models", "wan2.1_t2v_1.3B_fp16.safetensors");
+  touch(root, "diffusion_models", "wan2.2_ti2v_5B_fp16.safetensors");
+  touch(root, "diffusion_models", "flux1-dev.safetensors"); // not a Wan model
+  touch(root, "text_encoders", "umt5_xxl_fp8_e4m3fn_scaled.safetensors");
+  touch(root, "vae", "wan_2.1_vae.safetensors");
+  touch(root, "clip_vision", "clip_vision_h.safetensors");
+  const hub = join(tmp.dir, "comfy-hub");
+  const env = { HF_HUB_CACHE: hub };
+
+  it("lists one model per Wan file in diffusion_models/, sharing the text encoder and picking the VAE by version", () => {
+    const found = discoverModels([install]);
+    expect(found.map((m) => [m.name, m.layout])).toEqual([
+      ["wan2.1_t2v_1.3b_fp16", "comfyui"],
+      ["wan2.2_ti2v_5b_fp16", "comfyui"],
+    ]);
+    const [t2v, ti2v] = inspectComfyRoot(root, env);
+    expect(t2v!.components).toMatchObject({
+      dit: join(root, "diffusion_models", "wan2.1_t2v_1.3B_fp16.safetensors"),
+      text_encoder: join(root, "text_encoders", "umt5_xxl_fp8_e4m3fn_scaled.safetensors"),
+      vae: join(root, "vae", "wan_2.1_vae.safetensors"),
+    });
+    expect(ti2v!.missing.map((m) => m.component)).toEqual(["vae", "tokenizer"]);
+    expect(ti2v!.missing[0]!.lookedFor).toEqual([join(root, "vae", "wan2.2_vae.safetensors")]);
+  });
+
+  it("says where to put the tokenizer ComfyUI does not ship, and finds it next to the encoder or in the HF cache", () => {
+    const [t2v] = inspectComfyRoot(root, env);
+    expect(() => requireComplete(t2v!)).toThrow(
+      new RegExp(
+        `tokenizer: looked for ${join(root, "text_encoders", "google", "umt5-xxl", "tokenizer.json")} or .*spiece\\.model[\\s\\S]*ComfyUI does not ship the umT5 tokenizer: put google/umt5-xxl's tokenizer\\.json \\(or spiece\\.model\\) in ${join(root, "text_encoders", "google", "umt5-xxl")}/`,
+      ),
+    );
+    const snap = join(hub, "models--google--umt5-xxl", "snapshots", "rev1");
+    touch(snap, "spiece.model");
+    expect(inspectComfyRoot(root, env)[0]!.components.tokenizer).toBe(snap);
+    touch(root, "text_encoders", "google", "umt5-xxl", "tokenizer.json");
+    expect(inspectComfyRoot(root, env)[0]!.components.tokenizer).toBe(
+      join(root, "text_encoders", "google", "umt5-xxl"),
+    );
+    expect(inspectComfyRoot(root, env)[0]!.missing).toEqual([]);
+  });
+
+  it("resolves a DiT file path and refuses an ambiguous root", () => {
+    const file = join(root, "diffusion_models", "wan2.1_t2v_1.3B_fp16.safetensors");
+    expect(resolveModel(file).layout).toBe("comfyui");
+    expect(() => resolveModel(install)).toThrow(/holds 2 Wan models; name one: wan2\.1_t2v_1\.3B_fp16\.safetensors/);
+    touch(tmp.dir, "loose", "model.safetensors");
+    expect(() => resolveModel(join(tmp.dir, "loose", "model.safetensors"))).toThrow(/is a file: give a model folder/);
   });
 });

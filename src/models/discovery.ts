@@ -178,8 +178,10 @@ export function discoverModels(paths: readonly string[] = searchPaths()): ModelF
   const out: ModelFolder[] = [];
   const seen = new Set<string>();
   const add = (f: ModelFolder | null, nameOverride?: string) => {
-    if (!f || seen.has(f.root)) return;
-    seen.add(f.root);
+    // ComfyUI models share their root; each is its DiT file.
+    const id = f?.layout === "comfyui" ? f.components.dit! : f?.root;
+    if (!f || !id || seen.has(id)) return;
+    seen.add(id);
     out.push(nameOverride ? { ...f, name: nameOverride.toLowerCase() } : f);
   };
   const addComfy = (dir: string) => {
