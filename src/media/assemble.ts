@@ -2,7 +2,8 @@
  * Shots -> one MP4: every clip scaled (aspect kept, padded) to a common size and frame rate,
  * joined by hard cuts or cross-fades; voice lines placed at their times over a silent bed;
  * an optional soundtrack looped under them and ducked (sidechain compression) while they
- * speak; optionally subtitles burned in (needs an ffmpeg built with libass). One ffmpeg run.
+ * speak; the last frame held when asked (a last line that outlasts the picture); optionally
+ * subtitles burned in (needs an ffmpeg built with libass). One ffmpeg run.
  */
 import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -60,6 +61,8 @@ export interface AssembleOptions {
   readonly soundtrack?: string;
   /** Soundtrack level under the voices before ducking (linear, default 0.5). */
   readonly soundtrackVolume?: number;
+  /** Hold the last frame this many seconds longer (e.g. to let a last voice line finish). */
+  readonly holdEnd?: number;
   /** An SRT file to burn into the picture. */
   readonly burnSubtitles?: string;
   readonly signal?: AbortSignal;
@@ -76,7 +79,9 @@ export async function assembleVideo(o: AssembleOptions): Promise<Timeline> {
       "E_FFMPEG",
       "burning subtitles needs an ffmpeg with the subtitles filter (libass); Debian's ffmpeg has it. The .vtt/.srt sidecars need nothing.",
     );
-  const tl = timeline(o.clips, o.crossfade);
+  const hold = Math.max(0, o.holdEnd ?? 0);
+  const cut = timeline(o.clips, o.crossfade);
+  const tl: Timeline = { ...cut, seconds: cut.seconds + hold };
   const T = tl.seconds;
   const inputs: string[] = [];
   const graph: string[] = [];
@@ -105,6 +110,10 @@ export async function assembleVideo(o: AssembleOptions): Promise<Timeline> {
     );
     acc = out;
     len += o.clips[i]!.seconds - d;
+  }
+  if (hold > 0) {
+    graph.push(`[${acc}]tpad=stop_mode=clone:stop_duration=${f3(hold)}[held]`);
+    acc = "held";
   }
   if (o.burnSubtitles) {
     // A copy at a path with no characters the filter syntax would need escaped.

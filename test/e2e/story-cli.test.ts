@@ -1,10 +1,11 @@
 /**
- * `reel story` through the real CLI with the embedded model: a three-shot story with
- * narration and a soundtrack to one MP4 (video + audio, the planned length), its sidecars,
+ * `reel story` through the real CLI with the embedded model: a three-shot story (planned,
+ * edited, rendered) with narration, dialogue and a soundtrack to one MP4 (video + audio, the
+ * planned length), its sidecars,
  * a `render --only 2` that takes shots 1 and 3 from the cache, and the espeak-ng rules.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { tempDir } from "../helpers/tmp.ts";
@@ -52,8 +53,19 @@ describe.skipIf(!hasTools)(hasTools ? "reel story (embedded model)" : "SKIPPED: 
 
   it("renders a three-shot story to one MP4 with sound, subtitles, plan, storyboard and cache", () => {
     expect(spawnSync("ffmpeg", ["-v", "error", "-f", "lavfi", "-i", "sine=f=220:d=1.5", music]).status).toBe(0);
-    const r = reel(["story", ...PROMPTS, "-o", out, "--seed", "3", "--narrate", "en", "--soundtrack", music, "--json"]);
+    // plan, then edit the plan as a person would: voice lines short enough for 17-frame shots
+    const storyFile = join(tmp.dir, "film.story.json");
+    const planned = reel(["story", "plan", ...PROMPTS, "--seed", "3", "-o", storyFile]);
+    expect(planned.status, planned.stderr).toBe(0);
+    const story = JSON.parse(readFileSync(storyFile, "utf8")) as { shots: Record<string, unknown>[] };
+    story.shots[0]!.narration = { text: "Morning.", language: "en" };
+    story.shots[1]!.dialogue = { character: "ball", text: "Wheee!", language: "en" };
+    story.shots[2]!.narration = { text: "晚上。", language: "cmn" };
+    writeFileSync(storyFile, JSON.stringify(story));
+
+    const r = reel(["story", storyFile, "-o", out, "--soundtrack", music, "--json"]);
     expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).not.toContain("warning");
     const s = JSON.parse(r.stdout) as Summary;
     expect(s.rendered).toEqual([1, 2, 3]);
     expect(s.cached).toEqual([]);
@@ -64,17 +76,25 @@ describe.skipIf(!hasTools)(hasTools ? "reel story (embedded model)" : "SKIPPED: 
     const audio = p.streams.find((x) => x.codec_type === "audio");
     expect(video).toMatchObject({ codec_name: "h264", width: 128, height: 128, r_frame_rate: "16/1" });
     expect(audio).toMatchObject({ codec_name: "aac" });
-    // 3 clips of 17 frames at 16 fps, the third cross-fading in over 0.25 s
-    const expected = (3 * 17) / 16 - 0.25;
-    expect(s.seconds).toBeCloseTo(expected, 2);
-    expect(Math.abs(Number(p.format.duration) - expected)).toBeLessThanOrEqual(1 / 16 + 0.02);
+    // 3 clips of 17 frames at 16 fps, the third cross-fading in over 0.25 s; the last frame is
+    // held while the last line (Mandarin, about 1.2 s from 2.275 s) finishes, plus 0.3 s
+    const cut = (3 * 17) / 16 - 0.25;
+    expect(s.seconds).toBeGreaterThan(cut + 0.3);
+    expect(s.seconds).toBeLessThan(cut + 1.5);
+    expect(Math.abs(Number(p.format.duration) - s.seconds)).toBeLessThanOrEqual(1 / 16 + 0.02);
 
     const plan = JSON.parse(readFileSync(join(tmp.dir, "film.plan.json"), "utf8")) as {
       seed: number;
       shots: { size: string; transition: string; continuity: string }[];
-      resolved: { shots: { key: string; start: number; seed: number; prompt_sent: string }[] };
+      resolved: {
+        seconds: number;
+        held_end: number;
+        shots: { key: string; start: number; seed: number; prompt_sent: string }[];
+      };
     };
     expect(plan.seed).toBe(3);
+    expect(plan.resolved.seconds).toBe(s.seconds);
+    expect(plan.resolved.held_end).toBeCloseTo(s.seconds - cut, 2);
     expect(plan.shots.map((x) => [x.size, x.transition, x.continuity])).toEqual([
       ["wide", "cut", "cut"],
       ["medium", "cut", "continue"],
@@ -88,7 +108,8 @@ describe.skipIf(!hasTools)(hasTools ? "reel story (embedded model)" : "SKIPPED: 
     const vtt = readFileSync(join(tmp.dir, "film.vtt"), "utf8");
     expect(vtt.startsWith("WEBVTT\n")).toBe(true);
     expect(vtt).toContain("00:00:00.150 --> ");
-    expect(vtt).toContain("it rolls to the left");
+    expect(vtt).toContain("ball: Wheee!");
+    expect(vtt).toContain("晚上。");
     expect(readFileSync(join(tmp.dir, "film.srt"), "utf8")).toMatch(/^1\n00:00:00,150 --> /);
     expect(statSync(join(tmp.dir, "film.storyboard.png")).size).toBeGreaterThan(1000);
     for (const sh of plan.resolved.shots) expect(existsSync(join(tmp.dir, "film.shots", `${sh.key}.mp4`))).toBe(true);
@@ -113,6 +134,16 @@ describe.skipIf(!hasTools)(hasTools ? "reel story (embedded model)" : "SKIPPED: 
     ).toEqual(["audio", "video"]);
   });
 
+  it("writes an editable YAML plan", () => {
+    const plan = join(tmp.dir, "plan.yaml");
+    const p = reel(["story", "plan", ...PROMPTS, "--seed", "3", "--narrate", "en", "-o", plan]);
+    expect(p.status, p.stderr).toBe(0);
+    const text = readFileSync(plan, "utf8");
+    expect(text).toMatch(/^version: 1\ntitle: /);
+    expect(text).toContain("narration:");
+    expect(text).toContain("continuity: continue");
+  });
+
   it("refuses narration without espeak-ng before rendering, and warns when there is none", () => {
     const noTts = { REEL_ESPEAK: join(tmp.dir, "no-espeak-here") };
     const r = reel(["story", "render", join(tmp.dir, "film.plan.json"), "-o", join(tmp.dir, "x.mp4")], noTts);
@@ -121,13 +152,12 @@ describe.skipIf(!hasTools)(hasTools ? "reel story (embedded model)" : "SKIPPED: 
     expect(r.stderr).toContain("espeak-ng");
     expect(r.stderr).not.toContain("shot 1/3");
 
-    // a plan without narration (same prompts and seed: the same shots, all from the cache)
-    const plan = join(tmp.dir, "quiet.yaml");
-    const p = reel(["story", "plan", ...PROMPTS, "--seed", "3", "-o", plan]);
-    expect(p.status, p.stderr).toBe(0);
-    expect(readFileSync(plan, "utf8")).toMatch(/^version: 1\ntitle: /);
+    // straight from the prompts, no narration (same prompts and seed: the same shots, all from the cache)
     const quiet = join(tmp.dir, "quiet.mp4");
-    const q = reel(["story", "render", plan, "-o", quiet, "--cache", join(tmp.dir, "film.shots"), "--json"], noTts);
+    const q = reel(
+      ["story", ...PROMPTS, "--seed", "3", "-o", quiet, "--cache", join(tmp.dir, "film.shots"), "--json"],
+      noTts,
+    );
     expect(q.status, q.stderr).toBe(0);
     expect(q.stderr).toContain("warning: espeak-ng is not installed");
     expect((JSON.parse(q.stdout) as Summary).cached).toEqual([1, 2, 3]);

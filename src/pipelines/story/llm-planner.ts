@@ -84,9 +84,12 @@ export async function planStoryWithLlm(
       signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
     });
   } catch (e) {
-    throw new ReelError("E_PLANNER", `planner endpoint ${url} could not be reached: ${(e as Error).message}`, {
-      cause: e,
-    });
+    const why = (e as { cause?: { code?: string; message?: string } }).cause;
+    throw new ReelError(
+      "E_PLANNER",
+      `planner endpoint ${url} could not be reached: ${(e as Error).message}${why ? ` (${why.code ?? why.message})` : ""}`,
+      { cause: e },
+    );
   }
   const body = await res.text();
   if (!res.ok)

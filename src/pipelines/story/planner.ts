@@ -9,6 +9,8 @@
  * - characters: given ones, or the subject of the first prompt ("a small red fox wakes up" ->
  *   fox: "a small red fox"). A shot shows a character when its prompt names it or starts
  *   with a pronoun right after a shot that showed it.
+ * - narration (`narrate`): each prompt is spoken over its shot, and the shot lasts at least
+ *   as long as the line (speechSeconds).
  * - continuity: a pronoun-led prompt continues the previous shot's action (hard cut, continue);
  *   a prompt that jumps in time ("later", "at night", "finally", ...) dissolves (crossfade).
  */
@@ -20,7 +22,7 @@ export const DEFAULT_STYLE = "cinematic, natural light, consistent colour grade,
 export interface PlanOptions {
   readonly title?: string;
   readonly style?: string;
-  /** Seconds per shot (the model's default clip length is a good choice). */
+  /** Seconds per shot (the model's default clip length is a good choice); a narrated shot is lengthened to fit its line. */
   readonly duration: number;
   readonly characters?: readonly Character[];
   /** Shots per prompt: 1 (default) or 2 (a second angle). */
@@ -55,6 +57,22 @@ const BREAKS = new Set([
   "sits",
   "runs",
 ]);
+
+/**
+ * About how long espeak-ng takes to say a line at its default rate (measured with espeak-ng
+ * 1.51: about 0.26 s per English word, 0.43 s per Mandarin syllable), plus the 0.15 s lead-in
+ * and a short pause, rounded up to 0.25 s.
+ */
+export function speechSeconds(text: string): number {
+  const cjk = (text.match(/[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/gu) ?? []).length;
+  const latin = (
+    text
+      .replace(/[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/gu, " ")
+      .match(/[\p{L}\p{N}'-]+/gu) ?? []
+  ).length;
+  const s = latin * 0.26 + cjk * 0.43 + 0.5;
+  return Math.ceil(s * 4) / 4;
+}
 
 const words = (s: string): string[] => s.toLowerCase().match(/[\p{L}\p{N}'-]+/gu) ?? [];
 
@@ -126,7 +144,7 @@ export function planStory(prompts: readonly string[], o: PlanOptions): Story {
     const continues = i > 0 && pronounLed && !timeJump;
     const base = {
       prompt,
-      duration: o.duration,
+      duration: o.narrate ? Math.max(o.duration, speechSeconds(prompt)) : o.duration,
       characters: shown,
       ...(o.narrate ? { narration: { text: prompt, language: o.narrate } } : {}),
     };
@@ -140,7 +158,14 @@ export function planStory(prompts: readonly string[], o: PlanOptions): Story {
     if (o.coverage === 2) {
       const next = SHOT_SIZES[Math.min(SHOT_SIZES.indexOf(size) + 1, SHOT_SIZES.length - 1)]!;
       const { narration: _n, ...rest } = base as typeof base & { narration?: unknown };
-      shots.push({ ...rest, size: next, camera: cameraFor(next, i + 1), transition: "cut", continuity: "continue" });
+      shots.push({
+        ...rest,
+        duration: o.duration,
+        size: next,
+        camera: cameraFor(next, i + 1),
+        transition: "cut",
+        continuity: "continue",
+      });
     }
     previous = shown;
   });

@@ -190,6 +190,7 @@ export async function renderStory(story: Story, o: RenderStoryOptions): Promise<
   );
   const voices: { wav: string; at: number }[] = [];
   const cues: Cue[] = [];
+  const overruns: string[] = [];
   const voiceDir = join(cache.dir, "voices");
   story.shots.forEach((shot, i) => {
     const line = shot.dialogue ?? shot.narration;
@@ -204,16 +205,23 @@ export async function renderStory(story: Story, o: RenderStoryOptions): Promise<
     // a short lead-in after the shot starts (after the cross-fade, if any)
     const start = tl.starts[i]! + tl.overlaps[i]! + 0.15;
     voices.push({ wav, at: start });
+    const shotEnd = tl.starts[i + 1] ?? Number.POSITIVE_INFINITY; // the last shot is held to fit its line
+    if (start + seconds > shotEnd + 0.5)
+      overruns.push(
+        `shot ${i + 1}'s line (${seconds.toFixed(1)} s) runs ${(start + seconds - shotEnd).toFixed(1)} s past the shot; lengthen the shot`,
+      );
     cues.push({
       start,
-      end: Math.min(start + seconds, tl.seconds),
+      end: start + seconds,
       text: line.text,
       ...(shot.dialogue ? { speaker: shot.dialogue.character } : {}),
     });
   });
-  const overrun = cues.findIndex((c, i) => c.end > (tl.starts[i + 1] ?? tl.seconds) + 0.5);
-  if (overrun >= 0)
-    o.warn?.(`a voice line runs past the end of its shot (${cues[overrun]!.text.slice(0, 40)}…); lengthen the shot`);
+  for (const m of overruns) o.warn?.(m);
+  // a line that outlasts the picture: hold the last frame until it ends (+0.3 s)
+  const lastEnd = Math.max(0, ...cues.map((c) => c.end));
+  const holdEnd = lastEnd + 0.3 > tl.seconds ? lastEnd + 0.3 - tl.seconds : 0;
+  const seconds = tl.seconds + holdEnd;
   const vtt = `${stem}.vtt`;
   const srt = `${stem}.srt`;
   writeFileSync(vtt, toWebVtt(cues));
@@ -235,6 +243,7 @@ export async function renderStory(story: Story, o: RenderStoryOptions): Promise<
         transition: story.shots[i]!.transition,
       })),
       crossfade: story.crossfade,
+      holdEnd,
       voices,
       ...(story.soundtrack ? { soundtrack: at(story.soundtrack) } : {}),
       ...((o.burnSubtitles ?? story.burn_subtitles) && cues.length ? { burnSubtitles: srt } : {}),
@@ -266,7 +275,8 @@ export async function renderStory(story: Story, o: RenderStoryOptions): Promise<
       width,
       height,
       fps,
-      seconds: Number(tl.seconds.toFixed(3)),
+      seconds: Number(seconds.toFixed(3)),
+      held_end: Number(holdEnd.toFixed(3)),
       shots: story.shots.map((_, i) => ({
         shot: i + 1,
         key: planned[i]!.key,
@@ -293,7 +303,7 @@ export async function renderStory(story: Story, o: RenderStoryOptions): Promise<
     vtt,
     srt,
     cacheDir: cache.dir,
-    seconds: tl.seconds,
+    seconds,
     rendered,
     cached,
     timingsMs: { shots: shotsMs, voices: voicesMs, assemble: assembleMs, total: performance.now() - t0 },

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { timeline } from "../../media/assemble.ts";
 import { toSrt, toWebVtt } from "../../media/subtitles.ts";
 import { planStoryWithLlm, plannerConfigFromEnv } from "./llm-planner.ts";
-import { composePrompt, planStory, subjectOf } from "./planner.ts";
+import { composePrompt, planStory, speechSeconds, subjectOf } from "./planner.ts";
 import { framesFor, shotSeed } from "./render.ts";
 import { parseStory, parseStoryText, storyJsonSchema } from "./schema.ts";
 
@@ -53,6 +53,14 @@ describe("offline planner", () => {
       ["continue", "cut"],
       ["cut", "crossfade"],
     ]);
+  });
+
+  it("lengthens a narrated shot to fit its line", () => {
+    expect(speechSeconds("it hunts a mouse")).toBe(1.75); // 4 words · 0.26 s + 0.5 s, rounded up
+    expect(speechSeconds("狐狸睡着了")).toBe(2.75); // 5 syllables · 0.43 s + 0.5 s
+    const s = planStory(FOX, { duration: 1, narrate: "en" });
+    expect(s.shots.map((x) => x.duration)).toEqual([3, 1.75, 2.75]);
+    expect(planStory(FOX, { duration: 5, narrate: "en" }).shots.map((x) => x.duration)).toEqual([5, 5, 5]);
   });
 
   it("uses given characters, style, narration and coverage", () => {
