@@ -11,8 +11,9 @@
  * needed (`img_emb.*`). ComfyUI ships no umT5 tokenizer (it bundles its own with its source), so
  * reel looks, in order, in `text_encoders/google/umt5-xxl/`, `text_encoders/umt5-xxl/`,
  * `text_encoders/` itself, and the Hugging Face cache's google/umt5-xxl snapshot, for
- * `tokenizer.json` or `spiece.model`; if none is there the model is listed as incomplete with
- * the exact place to put the file.
+ * `tokenizer.json` or `spiece.model`, and last in the text encoder file itself (some ComfyUI
+ * umT5 files embed the SentencePiece model as a uint8 `spiece_model` tensor); if none is there
+ * the model is listed as incomplete with the exact place to put the file.
  */
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
@@ -68,6 +69,15 @@ function ditTraits(path: string): { v22: boolean; image: boolean } | null {
   }
 }
 
+/** Whether a text encoder file carries its SentencePiece model as a `spiece_model` tensor. */
+function embedsSpiece(path: string): boolean {
+  try {
+    return readHeader(path).tensors.has("spiece_model");
+  } catch {
+    return false;
+  }
+}
+
 /** Where a tokenizer for the umT5 text encoder may be, in the order searched. */
 export function comfyTokenizerDirs(root: string, env: NodeJS.ProcessEnv = process.env): string[] {
   const dirs = TEXT_DIRS.filter((d, i) => i === 0 || isDir(join(root, d))).flatMap((d) => [
@@ -110,7 +120,7 @@ export function comfyModel(root: string, dit: string, env: NodeJS.ProcessEnv = p
   const tokDirs = comfyTokenizerDirs(root, env);
   need(
     "tokenizer",
-    tokDirs.find(hasTokenizer),
+    tokDirs.find(hasTokenizer) ?? (te && embedsSpiece(te) ? te : undefined),
     tokDirs.flatMap((d) => [join(d, "tokenizer.json"), join(d, "spiece.model")]),
     `ComfyUI does not ship the umT5 tokenizer: put google/umt5-xxl's tokenizer.json (or spiece.model) in ${join(root, "text_encoders", "google", "umt5-xxl")}/, or download google/umt5-xxl into the Hugging Face cache (${hfHubDir(env)}).`,
   );

@@ -248,7 +248,7 @@ export function openWanBundle(folder: ModelFolder, o: LoadOptions): WanBundle {
       : folder.layout === "comfyui"
         ? parseT5Config(inferT5Config(shapesOf(t5Weights), c.text_encoder!), `${c.text_encoder} (weights)`)
         : t5Preset("umt5-xxl");
-  const tokenizer = UmT5Tokenizer.fromFolder(c.tokenizer!);
+  const tokenizer = UmT5Tokenizer.fromPath(c.tokenizer!);
 
   // 3. VAE
   const { config: vaeConfig, weights: vaeWeights, stats: vaeStats } = openVae(folder, reel);

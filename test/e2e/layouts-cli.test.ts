@@ -20,13 +20,15 @@ const ROOT = resolve(import.meta.dirname, "../..");
 const tmp = tempDir();
 afterAll(tmp.cleanup);
 const hub = join(tmp.dir, "hf-hub");
+/** The HF cache the CLI sees (the partial-folder test points it at an empty one). */
+let cliHub = hub;
 const cache = join(tmp.dir, "cache");
 
 function reel(...args: string[]) {
   return spawnSync(process.execPath, [join(ROOT, "bin/reel.js"), ...args], {
     encoding: "utf8",
     timeout: 120_000,
-    env: { ...process.env, HF_HUB_CACHE: hub, REEL_CACHE_DIR: cache, REEL_MODELS: "" },
+    env: { ...process.env, HF_HUB_CACHE: cliHub, REEL_CACHE_DIR: cache, REEL_MODELS: "" },
   });
 }
 
@@ -130,7 +132,8 @@ describe.skipIf(skip !== null || !hasFfmpeg)(
 
     it("image-to-video with the CLIP branch, in all three layouts (same frames)", () => {
       const hashes = (["official", "diffusers", "comfyui"] as const).map((layout) => {
-        const m = makeTinyLayout(tmp.dir, layout, "i2v");
+        // ComfyUI here: the tokenizer embedded in the text encoder file (spiece_model tensor)
+        const m = makeTinyLayout(tmp.dir, layout, "i2v", layout === "comfyui" ? { tokenizer: "embedded" } : {});
         const out = join(tmp.dir, `i2v-${layout}.mp4`);
         return ok(gen(m.model, out, "--image", first), out, "i2v");
       });
@@ -160,7 +163,9 @@ describe.skipIf(skip !== null || !hasFfmpeg)(
       expect(r.status).toBe(1);
       expect(r.stderr).toContain(`vae: looked for ${join(dif.root, "vae/")}`);
       const cui = makeTinyLayout(tmp.dir, "comfyui", "t2v", { name: "partial-comfy", tokenizer: "none" });
+      cliHub = join(tmp.dir, "empty-hub");
       r = gen(cui.model, out);
+      cliHub = hub;
       expect(r.status).toBe(1);
       expect(r.stderr).toMatch(/tokenizer: looked for .*text_encoders\/google\/umt5-xxl\/tokenizer\.json/);
       expect(r.stderr).toMatch(/ComfyUI does not ship the umT5 tokenizer: put google\/umt5-xxl's tokenizer\.json/);

@@ -31,7 +31,8 @@ const { Writer } = require("protobufjs/minimal") as typeof import("protobufjs");
 
 export type TinyLayout = "official" | "diffusers" | "comfyui";
 export type TinyKind = "t2v" | "i2v" | "flf2v" | "ti2v";
-export type TinyTokenizer = "json" | "spiece" | "none";
+/** `embedded`: ComfyUI only, the spiece model as a uint8 `spiece_model` tensor in the text encoder file. */
+export type TinyTokenizer = "json" | "spiece" | "embedded" | "none";
 
 export interface TinyModel {
   /** What to pass to --model. */
@@ -196,7 +197,7 @@ export function makeTinyLayout(
     writeRandomWeights(clipSrc, new Map([...used, ...unused]), 12);
   }
   const writeTokenizer = (tokDir: string) => {
-    if (tokenizer === "none") return;
+    if (tokenizer === "none" || tokenizer === "embedded") return;
     mkdirSync(tokDir, { recursive: true });
     if (tokenizer === "json") writeFileSync(join(tokDir, "tokenizer.json"), JSON.stringify(tinyTokenizerJson()));
     else writeFileSync(join(tokDir, "spiece.model"), tinySpieceModel());
@@ -314,7 +315,13 @@ export function makeTinyLayout(
   const root = join(dir, name, "models");
   const ditFile = join(root, "diffusion_models", `wan2.1_${kind}_tiny_fp32.safetensors`);
   rewrite(ditSrc, ditFile, (k, t) => [[`model.diffusion_model.${k}`, t]]);
-  rewrite(t5, join(root, "text_encoders", "umt5_xxl_fp32.safetensors"), (k, t) => [[officialToHf(k) ?? k, t]]);
+  const spiece = tinySpieceModel();
+  rewrite(t5, join(root, "text_encoders", "umt5_xxl_fp32.safetensors"), (k, t) => [
+    [officialToHf(k) ?? k, t],
+    ...(tokenizer === "embedded" && k === "token_embedding.weight"
+      ? [["spiece_model", { dtype: "uint8", dims: [spiece.length], data: spiece }] as [string, TensorToWrite]]
+      : []),
+  ]);
   rewrite(vae, join(root, "vae", v22 ? "wan2.2_vae.safetensors" : "wan_2.1_vae.safetensors"), same);
   if (image) rewrite(clipSrc, join(root, "clip_vision", "clip_vision_h.safetensors"), clipToHf);
   if (o.hfHub) writeTokenizer(join(o.hfHub, "models--google--umt5-xxl", "snapshots", "0123abcd"));

@@ -10,8 +10,12 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Tokenizer } from "@huggingface/tokenizers";
 import { ReelError } from "../../errors.ts";
+import { readHeader, readTensorRaw } from "../../engine/safetensors.ts";
 import { parseSentencePieceModel, sentencePieceToTokenizerJson } from "./spiece.ts";
 import { cleanPrompt } from "./text-clean.ts";
+
+/** The tensor name ComfyUI uses for an embedded SentencePiece model. */
+export const SPIECE_TENSOR = "spiece_model";
 
 export interface TokenBatch {
   /** [B, maxLength] int64 ids, EOS-terminated, 0-padded. */
@@ -52,6 +56,27 @@ export class UmT5Tokenizer {
     };
     this.eosId = id("</s>");
     this.padId = id("<pad>");
+  }
+
+  /**
+   * Loads a tokenizer folder (fromFolder), or the SentencePiece model that some ComfyUI umT5
+   * `.safetensors` files embed as a uint8 `spiece_model` tensor.
+   */
+  static fromPath(path: string): UmT5Tokenizer {
+    if (!path.endsWith(".safetensors")) return UmT5Tokenizer.fromFolder(path);
+    const header = readHeader(path);
+    if (!header.tensors.has(SPIECE_TENSOR))
+      throw new ReelError("E_MODEL_NOT_FOUND", `${path}: no embedded "${SPIECE_TENSOR}" tokenizer tensor`);
+    const t = readTensorRaw(header, SPIECE_TENSOR);
+    if (t.dtype !== "uint8" && t.dtype !== "int8")
+      throw new ReelError("E_CONFIG_INVALID", `${path}: "${SPIECE_TENSOR}" is ${t.dtype}, expected uint8 bytes`);
+    const bytes = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+    const where = `${path} (${SPIECE_TENSOR})`;
+    return new UmT5Tokenizer(
+      sentencePieceToTokenizerJson(parseSentencePieceModel(bytes, where)) as TokenizerJson,
+      {},
+      where,
+    );
   }
 
   /**
