@@ -12,6 +12,7 @@ usage: reel <command> [options]
 commands:
   generate "<prompt>" -o out.mp4   make a video (the embedded model by default)
   story "<p1>" "<p2>" -o out.mp4   a multi-shot film with narration (plan, render, re-render)
+  serve             the HTTP video API (Seedance/Ark and OpenAI compatible) with a job queue
   eval              score videos against their prompts (toy-world evaluator)
   toyworld          sample clips and captions of the procedural toy world
   models            list the video models found on this machine
@@ -26,6 +27,7 @@ Run \`reel <command> --help\` for a command's options.
 const COMMANDS: Record<string, () => Promise<{ run(args: string[]): Promise<number> }>> = {
   generate: () => import("./commands/generate.ts"),
   story: () => import("./commands/story.ts"),
+  serve: () => import("./commands/serve.ts"),
   parity: () => import("./commands/parity.ts"),
   models: () => import("./commands/models.ts"),
   eval: () => import("./commands/eval.ts"),
