@@ -192,10 +192,6 @@ async function create(ctx: Ctx, req: IncomingMessage, owner: string): Promise<Re
   }
   if (byRole.has("last_frame") && !byRole.has("first_frame"))
     throw new FieldError("content", "a last_frame needs a first_frame");
-  if (byRole.has("first_frame") && !shape.supportsImage)
-    throw new FieldError("content", `model ${name} is text-to-video only: it takes no first_frame`);
-  if (byRole.has("last_frame") && !shape.supportsLastImage)
-    throw new FieldError("content", `model ${name} takes no last_frame`);
   if (b.callback_url !== undefined && !/^https?:\/\//i.test(b.callback_url))
     throw new FieldError("callback_url", "an http(s):// URL");
   let first: InputImage | undefined;
@@ -204,6 +200,12 @@ async function create(ctx: Ctx, req: IncomingMessage, owner: string): Promise<Re
   const la = byRole.get("last_frame");
   if (fi) first = await fetchImageUrl(fi.url, fi.field, ctx.config.limits);
   if (la) last = await fetchImageUrl(la.url, la.field, ctx.config.limits);
+  // URLs are judged (and fetched under the guard) before the model's abilities, so a refusal
+  // never depends on which model was named.
+  if (byRole.has("first_frame") && !shape.supportsImage)
+    throw new FieldError("content", `model ${name} is text-to-video only: it takes no first_frame`);
+  if (byRole.has("last_frame") && !shape.supportsLastImage)
+    throw new FieldError("content", `model ${name} takes no last_frame`);
   const sh = arkShape(
     {
       ...(merged.ratio !== undefined ? { ratio: String(merged.ratio) } : {}),

@@ -58,7 +58,7 @@ export const DEFAULT_LIMITS: Limits = {
   maxUploadBytes: 12 << 20,
   maxPromptChars: 4000,
   maxImages: 3,
-  maxImageBytes: 10 << 20,
+  maxImageBytes: 5 << 20,
   maxImageSide: 4096,
   fetchTimeoutMs: 10_000,
   allowHosts: [],

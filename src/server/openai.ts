@@ -177,7 +177,7 @@ export async function handleOpenAI(
         { owner, api: "openai" },
         { order, limit: Number(limit), ...(after ? { after } : {}) },
       );
-      const data = page.items.map(videoObject);
+      const data = page.items.filter((j) => !ctx.deleteWhenFinal.has(j.id)).map(videoObject);
       return sendJson(res, 200, {
         object: "list",
         data,
@@ -191,7 +191,8 @@ export async function handleOpenAI(
   const id = parts[0]!;
   const notFound = () => new ApiError(404, "not_found", `no video with id '${id.slice(0, 100)}'`, "video_id");
   const j = await ctx.queue.get(owner, id);
-  if (!j || j.api !== "openai") throw notFound();
+  // deleted while running: gone for the client at once, removed when its worker has stopped
+  if (!j || j.api !== "openai" || ctx.deleteWhenFinal.has(id)) throw notFound();
   if (parts.length === 1) {
     if (req.method === "GET") return sendJson(res, 200, videoObject(j));
     if (req.method === "DELETE") {

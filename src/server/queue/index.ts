@@ -1,7 +1,7 @@
 /**
  * Chooses the queue backend: the embedded SQLite queue under the data folder by default, or a
  * distributed backend named by `--queue URL`. Distributed backends register themselves here by
- * URL scheme (e.g. `redis://` for BullMQ); none is built in yet.
+ * URL scheme: `redis://` and `rediss://` (TLS) select redis.ts (loaded only when used).
  */
 import { join } from "node:path";
 import { ReelError } from "../../errors.ts";
@@ -45,3 +45,12 @@ export async function openQueue(c: QueueConfig): Promise<JobQueue> {
     );
   return f(u, c);
 }
+
+/** `redis://[user:pass@]host:port[/db][?prefix=reel]`, `rediss://` for TLS: see redis.ts. */
+const redisBackend: QueueFactory = async (u, c) => {
+  const { RedisQueue, parseRedisUrl } = await import("./redis.ts");
+  const { url, prefix } = parseRedisUrl(u);
+  return RedisQueue.connect(url, { prefix, maxAttempts: c.maxAttempts ?? 3 });
+};
+registerQueueBackend("redis:", redisBackend);
+registerQueueBackend("rediss:", redisBackend);
