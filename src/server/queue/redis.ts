@@ -81,10 +81,12 @@ const F = Object.fromEntries(FIELDS.map((f, i) => [f, i])) as Record<Field, numb
 
 type Raw = (Buffer | null)[];
 
-function str(b: Buffer | null | undefined): string | null {
-  return b === null || b === undefined ? null : b.toString("utf8");
+function str(b: Buffer | null | undefined | boolean): string | null {
+  // a missing hash field comes back nil (RESP2) or, from Lua under RESP3, possibly false
+  if (b === null || b === undefined || typeof b === "boolean") return null;
+  return b.toString("utf8");
 }
-function num(b: Buffer | null | undefined): number | null {
+function num(b: Buffer | null | undefined | boolean): number | null {
   const s = str(b);
   return s === null || s === "" ? null : Number(s);
 }
@@ -151,7 +153,7 @@ local function finalise(id, to, now, expiresAt)
     redis.call('ZADD', P .. ':final', expiresAt, id)
   end
 end
--- Re-queues (or fails, or cancels) running jobs whose lease deadline is <= now; returns their ids.
+-- Re-queues (or fails, or cancels) running jobs whose lease deadline is <= now; returns them as they are then.
 local function reap(now, maxAttempts)
   local ids = redis.call('ZRANGEBYSCORE', P .. ':running', '-inf', now)
   local out = {}
@@ -174,7 +176,7 @@ local function reap(now, maxAttempts)
         redis.call('HSET', k, 'updatedAt', now)
         redis.call('ZADD', P .. ':q:' .. v[4], tonumber(v[5]), id)
       end
-      out[#out + 1] = id
+      out[#out + 1] = fields(id)
     end
   end
   return out
@@ -436,8 +438,8 @@ export class RedisQueue implements JobQueue {
       o.workerId,
       o.leaseMs,
       ...o.models,
-    ])) as [Buffer[], Buffer | null, Raw | null, Buffer | null];
-    for (const r of reaped) await this.changed(r.toString(), "running");
+    ])) as [Raw[], Buffer | null, Raw | null, Buffer | null];
+    for (const r of reaped) await this.changed("", "running", toRecord(r));
     if (!id || !raw) return null;
     const job = toRecord(raw);
     await this.changed(job.id, "queued", job);
@@ -449,9 +451,9 @@ export class RedisQueue implements JobQueue {
   }
 
   async reapExpired(_now: number): Promise<number> {
-    const ids = (await this.script("reap", [this.maxAttempts])) as Buffer[];
-    for (const r of ids) await this.changed(r.toString(), "running");
-    return ids.length;
+    const reaped = (await this.script("reap", [this.maxAttempts])) as Raw[];
+    for (const r of reaped) await this.changed("", "running", toRecord(r));
+    return reaped.length;
   }
 
   private static answer(v: unknown): LeaseAnswer {
@@ -529,9 +531,14 @@ export class RedisQueue implements JobQueue {
 
   async list(f: ListFilter, p: PageQuery): Promise<Page> {
     const idx = this.key("owner", f.owner);
-    const flat = (await this.redis.call("ZRANGE", idx, 0, -1, "WITHSCORES")) as string[];
+    // RESP3 (ioredis 6's default) answers [member, score] pairs; RESP2 a flat list
+    const got = (await this.redis.call("ZRANGE", idx, 0, -1, "WITHSCORES")) as (string | [string, string])[];
     let rows: { id: string; seq: number }[] = [];
-    for (let i = 0; i + 1 < flat.length; i += 2) rows.push({ id: flat[i]!, seq: Number(flat[i + 1]) });
+    for (let i = 0; i < got.length; i++) {
+      const g = got[i]!;
+      if (Array.isArray(g)) rows.push({ id: g[0], seq: Number(g[1]) });
+      else rows.push({ id: g, seq: Number(got[++i]) });
+    }
     if (f.ids?.length) {
       const want = new Set(f.ids);
       rows = rows.filter((r) => want.has(r.id));
