@@ -295,7 +295,7 @@ export async function handleArk(
   const notFound = () =>
     new ApiError(404, "ResourceNotFound", `the task ${id.slice(0, 100)} does not exist`, "task_id");
   const j = await ctx.queue.get(owner, id);
-  if (!j || j.api !== "ark") throw notFound();
+  if (j?.api !== "ark") throw notFound();
   if (req.method === "GET") return sendJson(res, 200, taskObject(ctx, j, base));
   if (req.method === "DELETE") {
     // queued: cancelled now; running: the worker stops within a step; final: the record is deleted.

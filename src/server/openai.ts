@@ -192,7 +192,7 @@ export async function handleOpenAI(
   const notFound = () => new ApiError(404, "not_found", `no video with id '${id.slice(0, 100)}'`, "video_id");
   const j = await ctx.queue.get(owner, id);
   // deleted while running: gone for the client at once, removed when its worker has stopped
-  if (!j || j.api !== "openai" || ctx.deleteWhenFinal.has(id)) throw notFound();
+  if (j?.api !== "openai" || ctx.deleteWhenFinal.has(id)) throw notFound();
   if (parts.length === 1) {
     if (req.method === "GET") return sendJson(res, 200, videoObject(j));
     if (req.method === "DELETE") {

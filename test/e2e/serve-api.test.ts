@@ -309,10 +309,9 @@ describe("reel serve (OpenAI API through the official client)", () => {
 
   it("maps errors to the client's error classes, with the field named", async () => {
     const c = client();
-    // biome-ignore lint/suspicious/noExplicitAny: the error classes differ in their status type
     const bad = async (
       p: Promise<unknown>,
-      cls: new (...a: any[]) => InstanceType<typeof OpenAI.APIError>,
+      cls: abstract new (...a: never[]) => InstanceType<typeof OpenAI.APIError>,
       param: string | null,
     ) => {
       const e = (await p.then(

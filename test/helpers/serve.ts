@@ -17,7 +17,9 @@ export interface Served {
 
 export function startServe(args: string[], env: Record<string, string> = {}): Promise<Served> {
   const proc = spawn(process.execPath, [join(ROOT, "bin/reel.js"), "serve", "--port", "0", ...args], {
-    env: { ...process.env, ...env },
+    // GLIBC_TUNABLES set: bin/launch.js runs the server in this process instead of a child,
+    // so that SIGKILL reaches the server itself.
+    env: { ...process.env, GLIBC_TUNABLES: "glibc.malloc.hugetlb=1", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let err = "";

@@ -20,7 +20,8 @@ const USAGE = `usage: reel serve [options]
 
 environment: REEL_API_KEYS (comma-separated Bearer keys), REEL_API_KEYS_FILE, REEL_MODEL_ALIASES
 (alias=model,...), REEL_URL_ALLOW (host:port,... that image_url/callback_url may reach though
-private), REEL_LEASE_MS (job lease, default 30000), REEL_DEFAULT_MODEL (default reel-toy)
+private), REEL_LEASE_MS (job lease, default 30000), REEL_GRACE_MS (how long SIGTERM lets running
+jobs finish before re-queuing them, default 10000), REEL_OUTPUT_TTL_S, REEL_DEFAULT_MODEL (reel-toy)
 `;
 
 function int(flag: string, v: string | undefined, def: number, min: number, max: number): number {
@@ -69,7 +70,7 @@ export async function run(args: string[]): Promise<number> {
     aliases: parseAliases(env.REEL_MODEL_ALIASES),
     defaultModel: env.REEL_DEFAULT_MODEL ?? "reel-toy",
     ...(values.threads ? { threads: int("threads", values.threads, 0, 1, 256) } : {}),
-    graceMs: 10_000,
+    graceMs: int("grace (REEL_GRACE_MS)", env.REEL_GRACE_MS, 10_000, 0, 3_600_000),
   };
   const log = (m: string) => process.stderr.write(`${new Date().toISOString()} ${m}\n`);
   const s = await startServer(config, log);
