@@ -13,6 +13,7 @@ commands:
   generate "<prompt>" -o out.mp4   make a video (the embedded model by default)
   story "<p1>" "<p2>" -o out.mp4   a multi-shot film with narration (plan, render, re-render)
   serve             the HTTP video API (Seedance/Ark and OpenAI compatible) with a job queue
+  worker --queue URL   generation workers on a shared (distributed) queue
   eval              score videos against their prompts (toy-world evaluator)
   toyworld          sample clips and captions of the procedural toy world
   models            list the video models found on this machine
@@ -28,6 +29,7 @@ const COMMANDS: Record<string, () => Promise<{ run(args: string[]): Promise<numb
   generate: () => import("./commands/generate.ts"),
   story: () => import("./commands/story.ts"),
   serve: () => import("./commands/serve.ts"),
+  worker: () => import("./commands/worker.ts"),
   parity: () => import("./commands/parity.ts"),
   models: () => import("./commands/models.ts"),
   eval: () => import("./commands/eval.ts"),
