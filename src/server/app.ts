@@ -220,7 +220,7 @@ export async function startServer(config: ServerConfig, log: (m: string) => void
     }
   };
   void expire();
-  const expiry = setInterval(() => void expire(), 60_000);
+  const expiry = setInterval(() => void expire(), Math.min(60_000, Math.max(500, config.outputTtlMs / 2)));
   expiry.unref();
 
   return {

@@ -6,6 +6,7 @@
  * finishes.
  */
 import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
@@ -110,6 +111,29 @@ describe("reel serve durability", () => {
       expect(await sha(t.content.video_url!)).toBe(reference);
     } finally {
       await b.stop();
+    }
+  });
+
+  it("outputs expire after --output-ttl: the task and its files are gone", async () => {
+    const dir = join(tmp.dir, "ttl");
+    const s = await startServe(["--data", dir, "--output-ttl", "2"], ENV);
+    try {
+      const id = (
+        (await (
+          await fetch(tasks(s), {
+            method: "POST",
+            body: JSON.stringify({ model: "reel-toy", content: [{ type: "text", text: "a red ball" }] }),
+          })
+        ).json()) as { id: string }
+      ).id;
+      const t = await finished(s, id);
+      expect(t.status).toBe("succeeded");
+      expect(existsSync(join(dir, "files", id))).toBe(true);
+      await until(async () => ((await fetch(tasks(s, `/${id}`))).status === 404 ? true : undefined), 10_000);
+      expect([403, 404]).toContain((await fetch(t.content.video_url!)).status); // the link expires with the file
+      expect(existsSync(join(dir, "files", id))).toBe(false);
+    } finally {
+      await s.stop();
     }
   });
 });
