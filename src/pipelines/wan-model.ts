@@ -154,11 +154,12 @@ function openVae(
     };
   }
   const weights = weightMapFromFiles(files);
+  if (reel.vae) {
+    const version = /Wan2\.2_VAE/.test(path) ? "2.2" : "2.1";
+    return { config: parseWanVaeConfig(reel.vae, version, `${folder.root}/reel.json vae`), weights, stats: {} };
+  }
   const inferred = inferVaeConfig(shapesOf(weights), path);
-  const config = reel.vae
-    ? parseWanVaeConfig(reel.vae, inferred.version, `${folder.root}/reel.json vae`)
-    : parseWanVaeConfig(inferred.config, inferred.version, `${path} (weights)`);
-  return { config, weights, stats: {} };
+  return { config: parseWanVaeConfig(inferred.config, inferred.version, `${path} (weights)`), weights, stats: {} };
 }
 
 /**
