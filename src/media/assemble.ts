@@ -9,7 +9,7 @@ import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ReelError } from "../errors.ts";
-import { hasFfmpegFilter, runFfmpeg } from "./ffmpeg.ts";
+import { findFfmpeg, hasFfmpegFilter, runFfmpeg } from "./ffmpeg.ts";
 
 export interface TimelineClip {
   readonly seconds: number;
@@ -70,15 +70,28 @@ export interface AssembleOptions {
 
 const f3 = (x: number) => x.toFixed(3);
 
-export async function assembleVideo(o: AssembleOptions): Promise<Timeline> {
-  if (o.clips.length === 0) throw new ReelError("E_INPUT_INVALID", "nothing to assemble: no clips");
-  if (o.width % 2 || o.height % 2)
-    throw new ReelError("E_INPUT_INVALID", `assembled size ${o.width}x${o.height} must be even (yuv420p)`);
-  if (o.burnSubtitles && !hasFfmpegFilter("subtitles"))
+/** Fails early, naming the ffmpeg in use, when it cannot assemble (or burn subtitles). */
+export function requireAssemblyFfmpeg(burnSubtitles: boolean): void {
+  if (!hasFfmpegFilter("xfade")) {
+    const bin = findFfmpeg();
+    throw new ReelError(
+      "E_FFMPEG",
+      `assembling a story needs ffmpeg 4.4 or newer (the xfade filter, amix normalize); ${bin.path} (${bin.source}, ${bin.version}) is older. ` +
+        "Install Debian's ffmpeg or point REEL_FFMPEG at a newer build.",
+    );
+  }
+  if (burnSubtitles && !hasFfmpegFilter("subtitles"))
     throw new ReelError(
       "E_FFMPEG",
       "burning subtitles needs an ffmpeg with the subtitles filter (libass); Debian's ffmpeg has it. The .vtt/.srt sidecars need nothing.",
     );
+}
+
+export async function assembleVideo(o: AssembleOptions): Promise<Timeline> {
+  if (o.clips.length === 0) throw new ReelError("E_INPUT_INVALID", "nothing to assemble: no clips");
+  if (o.width % 2 || o.height % 2)
+    throw new ReelError("E_INPUT_INVALID", `assembled size ${o.width}x${o.height} must be even (yuv420p)`);
+  requireAssemblyFfmpeg(o.burnSubtitles !== undefined);
   const hold = Math.max(0, o.holdEnd ?? 0);
   const cut = timeline(o.clips, o.crossfade);
   const tl: Timeline = { ...cut, seconds: cut.seconds + hold };

@@ -32,6 +32,16 @@ const probe = (p: string) =>
       .stdout,
   ) as Probe;
 
+function frameAt(path: string, t: number): Buffer {
+  const r = spawnSync(
+    "ffmpeg",
+    ["-v", "error", "-ss", String(t), "-i", path, "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
+    { maxBuffer: 1 << 24 },
+  );
+  expect(r.stdout.length).toBe(128 * 128 * 3);
+  return r.stdout;
+}
+
 const hasTools = spawnSync("ffprobe", ["-version"]).status === 0 && spawnSync("espeak-ng", ["--version"]).status === 0;
 if (!hasTools && process.env.CI === "true") throw new Error("CI=true but ffprobe or espeak-ng is missing");
 
@@ -115,11 +125,22 @@ describe.skipIf(!hasTools)(hasTools ? "reel story (embedded model)" : "SKIPPED: 
     for (const sh of plan.resolved.shots) expect(existsSync(join(tmp.dir, "film.shots", `${sh.key}.mp4`))).toBe(true);
   });
 
-  it("re-renders only shot 2 and takes the others from the cache", () => {
+  it("re-renders only shot 2 and takes the others from the cache (subtitles burned in this time)", () => {
     const before = JSON.parse(readFileSync(join(tmp.dir, "film.plan.json"), "utf8")) as {
       resolved: { shots: { key: string }[] };
     };
-    const r = reel(["story", "render", join(tmp.dir, "film.plan.json"), "--only", "2", "-o", out, "--json"]);
+    const plain = frameAt(out, 0.5); // shot 1, during "Morning."
+    const r = reel([
+      "story",
+      "render",
+      join(tmp.dir, "film.plan.json"),
+      "--only",
+      "2",
+      "--burn-subtitles",
+      "-o",
+      out,
+      "--json",
+    ]);
     expect(r.status, r.stderr).toBe(0);
     const s = JSON.parse(r.stdout) as Summary;
     expect(s.rendered).toEqual([2]);
@@ -132,6 +153,30 @@ describe.skipIf(!hasTools)(hasTools ? "reel story (embedded model)" : "SKIPPED: 
         .streams.map((x) => x.codec_type)
         .sort(),
     ).toEqual(["audio", "video"]);
+    // the same (cached) shot 1 frame, now with the subtitle drawn over its lower part
+    const burned = frameAt(out, 0.5);
+    // count strongly changed pixels per half: text is high-contrast, re-encoding noise is not
+    const changed = (from: number, to: number) => {
+      let n = 0;
+      for (let i = from * 128 * 3; i < to * 128 * 3; i++) if (Math.abs(burned[i]! - plain[i]!) > 60) n++;
+      return n;
+    };
+    expect(changed(0, 64)).toBeLessThan(20);
+    expect(changed(64, 128)).toBeGreaterThan(100);
+  });
+
+  const npmFfmpeg = join(ROOT, "node_modules/@ffmpeg-installer/linux-x64/ffmpeg");
+  it.skipIf(!existsSync(npmFfmpeg))("names the ffmpeg too old to assemble a story", () => {
+    const r = reel(["story", "render", join(tmp.dir, "film.plan.json"), "-o", join(tmp.dir, "old.mp4")], {
+      REEL_FFMPEG: npmFfmpeg,
+    });
+    if (spawnSync(npmFfmpeg, ["-hide_banner", "-filters"], { encoding: "utf8" }).stdout.includes(" xfade ")) {
+      expect(r.status, r.stderr).toBe(0); // a newer npm build assembles
+      return;
+    }
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/E_FFMPEG: assembling a story needs ffmpeg 4\.4 or newer/);
+    expect(r.stderr).not.toContain("shot 1/3"); // refused before rendering anything
   });
 
   it("writes an editable YAML plan", () => {

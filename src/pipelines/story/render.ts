@@ -12,7 +12,7 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { ReelError } from "../../errors.ts";
-import { assembleVideo, timeline } from "../../media/assemble.ts";
+import { assembleVideo, requireAssemblyFfmpeg, timeline } from "../../media/assemble.ts";
 import { writeContactSheet } from "../../media/contact-sheet.ts";
 import { encodeMp4 } from "../../media/encode-video.ts";
 import type { RgbFrame } from "../../media/frames.ts";
@@ -97,7 +97,10 @@ export async function renderStory(story: Story, o: RenderStoryOptions): Promise<
     if (!Number.isInteger(k) || k < 1 || k > n)
       throw new ReelError("E_INPUT_INVALID", `--only ${k}: the story has shots 1 to ${n}`);
 
-  // voices are needed before any slow work: fail early when espeak-ng is missing
+  // tools are checked before any slow work: fail early when ffmpeg or espeak-ng cannot do the job
+  requireAssemblyFfmpeg(
+    (o.burnSubtitles ?? story.burn_subtitles) && story.shots.some((s) => s.narration || s.dialogue),
+  );
   const spoken = story.shots.some((s) => s.narration || s.dialogue);
   if (spoken) {
     const e = requireEspeak("this story's narration or dialogue");
