@@ -6,7 +6,7 @@ export async function run(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { json: { type: "boolean" }, help: { type: "boolean", short: "h" } } });
   if (values.help) {
     process.stdout.write(
-      "usage: reel models [--json]\n\nLists model folders found in REEL_MODELS, the Hugging Face cache and ~/.cache/reel/models.\n",
+      "usage: reel models [--json]\n\nLists models (Wan-AI and diffusers folders, ComfyUI models/ roots) found in REEL_MODELS, the Hugging Face cache and ~/.cache/reel/models.\n",
     );
     return 0;
   }
@@ -23,7 +23,10 @@ export async function run(args: string[]): Promise<number> {
   for (const m of models) {
     const status =
       m.missing.length === 0 ? "ready" : `incomplete: missing ${m.missing.map((x) => x.component).join(", ")}`;
-    process.stdout.write(`${m.name.padEnd(32)} ${m.layout.padEnd(10)} ${status}\n  ${m.root}\n`);
+    // A ComfyUI model is its DiT file (the models/ root is shared).
+    const where = m.layout === "comfyui" ? (m.components.dit ?? m.root) : m.root;
+    const hints = m.missing.flatMap((x) => (x.hint ? [`  ${x.hint}\n`] : [])).join("");
+    process.stdout.write(`${m.name.padEnd(32)} ${m.layout.padEnd(10)} ${status}\n  ${where}\n${hints}`);
   }
   return 0;
 }
