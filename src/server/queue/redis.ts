@@ -361,14 +361,18 @@ export class RedisQueue implements JobQueue {
   /** Connects (failing fast with a clear error if Redis cannot be reached). */
   static async connect(url: string, o: RedisQueueOptions = {}): Promise<RedisQueue> {
     const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 20 });
-    redis.on("error", () => {}); // reconnects on its own; commands fail with the reason meanwhile
+    let last: Error | null = null;
+    redis.on("error", (e: Error) => {
+      last = e; // reconnects on its own; commands fail with the reason meanwhile
+    });
     try {
       await redis.connect();
       await redis.ping();
     } catch (e) {
       redis.disconnect();
       const shown = url.replace(/\/\/[^@/]*@/, "//…@");
-      throw new ReelError("E_CONFIG_INVALID", `--queue ${shown}: cannot reach Redis: ${(e as Error).message}`, {
+      const why = (last as Error | null)?.message ?? (e as Error).message;
+      throw new ReelError("E_CONFIG_INVALID", `--queue ${shown}: cannot reach Redis: ${why}`, {
         cause: e,
       });
     }

@@ -1,0 +1,191 @@
+/**
+ * Scaling out end to end: a real redis-server, `reel serve --queue redis://… --workers 0` (API
+ * only) and separate `reel worker --queue …` processes sharing one data folder, running real
+ * jobs with the embedded model. Every job completes exactly once, split across both workers;
+ * a worker killed with SIGKILL mid-job loses its lease and another worker resumes the job from
+ * its last checkpoint and completes it. Without redis-server the file is skipped with the
+ * reason locally and fails under CI=true.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { join, resolve } from "node:path";
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type RedisServer, redisSkipReason, startRedis } from "../helpers/redis-server.ts";
+import { type Served, startServe, until } from "../helpers/serve.ts";
+import { tempDir } from "../helpers/tmp.ts";
+
+const ROOT = resolve(import.meta.dirname, "../..");
+const LEASE_MS = 3000;
+const skipReason = redisSkipReason();
+const tmp = tempDir();
+
+interface WorkerProc {
+  readonly proc: ChildProcess;
+  log(): string;
+  stop(): Promise<number | null>;
+  kill(): Promise<void>;
+}
+
+function startWorker(queueUrl: string): Promise<WorkerProc> {
+  const proc = spawn(
+    process.execPath,
+    [join(ROOT, "bin/reel.js"), "worker", "--queue", queueUrl, "--data", tmp.dir, "--threads", "1"],
+    {
+      // as test/helpers/serve.ts: run in this process (no launcher child), so SIGKILL reaches it
+      env: { ...process.env, GLIBC_TUNABLES: "glibc.malloc.hugetlb=1", REEL_LEASE_MS: String(LEASE_MS) },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
+  let err = "";
+  const exited = new Promise<number | null>((r) => proc.once("exit", (code) => r(code)));
+  return new Promise((ok, fail) => {
+    const t = setTimeout(() => fail(new Error(`reel worker did not start:\n${err}`)), 60_000);
+    proc.stderr!.on("data", (d: Buffer) => {
+      err += d.toString();
+      if (err.includes("reel worker: ready")) {
+        clearTimeout(t);
+        ok({
+          proc,
+          log: () => err,
+          stop: async () => {
+            proc.kill("SIGTERM");
+            return exited;
+          },
+          kill: async () => {
+            proc.kill("SIGKILL");
+            await exited;
+          },
+        });
+      }
+    });
+    void exited.then((code) => {
+      clearTimeout(t);
+      fail(new Error(`reel worker exited (${code}):\n${err}`));
+    });
+  });
+}
+
+const succeededIn = (log: string, id: string) => log.split(`job ${id}: succeeded`).length - 1;
+
+describe.skipIf(skipReason !== null)(
+  `reel serve + reel worker on a Redis queue${skipReason ? ` (skipped: ${skipReason})` : ""}`,
+  () => {
+    let redis: RedisServer;
+    let srv: Served;
+    let peek: Redis;
+    const procs: WorkerProc[] = [];
+    const field = (id: string, f: string) => peek.hget(`reel:job:${id}`, f);
+
+    beforeAll(async () => {
+      redis = await startRedis();
+      peek = new Redis(redis.url);
+      srv = await startServe(["--data", tmp.dir, "--workers", "0", "--queue", redis.url], {
+        REEL_LEASE_MS: String(LEASE_MS),
+      });
+    });
+    afterAll(async () => {
+      for (const p of procs) if (p.proc.exitCode === null && p.proc.signalCode === null) await p.kill();
+      if (srv) expect(await srv.stop()).toBe(0);
+      peek?.disconnect();
+      await redis?.stop();
+      tmp.cleanup();
+    });
+
+    const ark = (path: string, init: RequestInit = {}) =>
+      fetch(`${srv.url}/api/v3/contents/generations/tasks${path}`, {
+        ...init,
+        headers: { "content-type": "application/json" },
+      });
+    const create = async (duration: number, i: number) => {
+      const r = await ark("", {
+        method: "POST",
+        body: JSON.stringify({
+          model: "reel-toy",
+          content: [{ type: "text", text: `a red ball moves to the right over green grass --seed ${i}` }],
+          duration,
+        }),
+      });
+      expect(r.status).toBe(200);
+      return ((await r.json()) as { id: string }).id;
+    };
+    const finished = (id: string, ms = 180_000) =>
+      until(async () => {
+        const t = (await (await ark(`/${id}`)).json()) as {
+          status: string;
+          content?: { video_url: string };
+          error: unknown;
+        };
+        return t.status === "succeeded" || t.status === "failed" || t.status === "cancelled" ? t : undefined;
+      }, ms);
+    const served = async (url: string) => {
+      const v = await fetch(url);
+      expect(v.status).toBe(200);
+      expect(
+        Buffer.from(await v.arrayBuffer())
+          .subarray(4, 8)
+          .toString(),
+      ).toBe("ftyp");
+    };
+
+    it("two workers run every job exactly once, split between them", async () => {
+      const a = await startWorker(redis.url);
+      const b = await startWorker(redis.url);
+      procs.push(a, b);
+      const ids: string[] = [];
+      for (let i = 0; i < 6; i++) ids.push(await create(1, i));
+      for (const id of ids) {
+        const t = await finished(id);
+        expect(t.status, JSON.stringify(t.error)).toBe("succeeded");
+        await served(t.content!.video_url);
+        expect(await field(id, "attempts")).toBe("1");
+        // the worker logs after its complete() returned: give its stderr a moment to arrive
+        await until(
+          async () => (succeededIn(a.log(), id) + succeededIn(b.log(), id) > 0 ? true : undefined),
+          10_000,
+          50,
+        );
+        expect(succeededIn(a.log(), id) + succeededIn(b.log(), id)).toBe(1);
+      }
+      const byA = ids.filter((id) => succeededIn(a.log(), id) === 1).length;
+      expect(byA).toBeGreaterThan(0);
+      expect(byA).toBeLessThan(ids.length);
+      // graceful stop: SIGTERM with nothing running exits 0
+      expect(await b.stop()).toBe(0);
+      expect(b.log()).toContain("reel worker: stopped");
+    });
+
+    it("a worker killed with SIGKILL mid-job: another resumes it after the lease expires", async () => {
+      const [a, b] = procs;
+      if (!a || !b) throw new Error("needs the workers of the test before");
+      if (b.proc.exitCode === null) await b.stop(); // only A may take the next job
+      const id = await create(4, 99);
+      // wait until worker A is sampling this job and has saved a checkpoint
+      const step = await until(
+        async () => {
+          const [status, cp] = await Promise.all([field(id, "status"), field(id, "checkpointStep")]);
+          if (status !== "running" && status !== "queued") throw new Error(`job ended before the kill: ${status}`);
+          return status === "running" && Number(cp) >= 1 ? Number(cp) : undefined;
+        },
+        120_000,
+        20,
+      );
+      expect(await field(id, "leaseWorker")).toBe(`${a.proc.pid}-0`);
+      await a.kill();
+      const c = await startWorker(redis.url);
+      procs.push(c);
+      const t = await finished(id);
+      expect(t.status, JSON.stringify(t.error)).toBe("succeeded");
+      await served(t.content!.video_url);
+      expect(await field(id, "attempts")).toBe("2");
+      expect(succeededIn(a.log(), id)).toBe(0);
+      await until(async () => (succeededIn(c.log(), id) > 0 ? true : undefined), 10_000, 50);
+      expect(succeededIn(c.log(), id)).toBe(1);
+      const resumed = new RegExp(`job ${id}: attempt 2 on worker ${c.proc.pid}-0, resuming from step (\\d+)`).exec(
+        c.log(),
+      );
+      expect(resumed, c.log()).not.toBeNull();
+      expect(Number(resumed![1])).toBeGreaterThanOrEqual(step);
+      expect(await c.stop()).toBe(0);
+    });
+  },
+);
