@@ -3,11 +3,12 @@
  * model assembled from the shared parity fixtures (random weights: the machinery is tested,
  * not the picture). A `continue` shot is conditioned on the previous shot's last frame, so its
  * cache key follows the previous shot's: editing shot 1 re-renders shots 1 and 2, and shot 3
- * (a cut) comes from the cache.
+ * (a cut, whose first frame is a character's reference image) comes from the cache.
  */
 import { spawnSync } from "node:child_process";
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import sharp from "sharp";
 import { afterAll, describe, expect, it } from "vitest";
 import { readHeader } from "../../src/engine/safetensors.ts";
 import { fixturePath, missingFixtures } from "../helpers/fixtures.ts";
@@ -52,11 +53,13 @@ function reel(...args: string[]) {
 
 interface Plan {
   shots: { prompt: string }[];
-  resolved: { shots: { key: string; seed: number; conditioning: { kind: string; previousKey?: string } }[] };
+  resolved: {
+    shots: { key: string; seed: number; conditioning: { kind: string; previousKey?: string; path?: string } }[];
+  };
 }
 
 describe.skipIf(skip !== null || !hasFfmpeg)(skip ?? "reel story continuity (tiny TI2V model)", () => {
-  it("continues from the previous shot's last frame and re-renders the chain after an edit", () => {
+  it("continues from the previous shot's last frame and re-renders the chain after an edit", async () => {
     const model = makeTinyTi2v(tmp.dir);
     const story = join(tmp.dir, "film.json");
     writeFileSync(
@@ -66,13 +69,17 @@ describe.skipIf(skip !== null || !hasFfmpeg)(skip ?? "reel story continuity (tin
         style: "",
         seed: 4,
         model,
+        characters: [{ name: "square", description: "a blue square", image: "square.png" }],
         shots: [
           { prompt: "a red ball moves left", duration: 0.625 },
           { prompt: "the red ball moves up", duration: 0.625, continuity: "continue" },
-          { prompt: "a blue square over the sky", duration: 0.625, transition: "crossfade" },
+          { prompt: "a blue square over the sky", duration: 0.625, transition: "crossfade", characters: ["square"] },
         ],
       }),
     );
+    await sharp({ create: { width: 48, height: 40, channels: 3, background: "#2040e0" } })
+      .png()
+      .toFile(join(tmp.dir, "square.png"));
     const out = join(tmp.dir, "film.mp4");
     const a = reel("story", story, "-o", out, "--json");
     expect(a.status, a.stderr).toBe(0);
@@ -85,7 +92,8 @@ describe.skipIf(skip !== null || !hasFfmpeg)(skip ?? "reel story continuity (tin
       Plan["resolved"]["shots"][0],
     ];
     expect(s2.conditioning).toEqual({ kind: "previous-last-frame", previousKey: s1.key });
-    expect(s3.conditioning).toEqual({ kind: "none" });
+    // a character's reference image (relative to the story file) is shot 3's first frame
+    expect(s3.conditioning).toEqual({ kind: "reference-image", path: join(tmp.dir, "square.png") });
     expect(s2.seed).not.toBe(s1.seed); // with image input the continuing shot keeps its own seed
 
     // edit shot 1: shot 2 follows it (new key), shot 3 is untouched

@@ -39,7 +39,8 @@ plan options:
   --duration SECONDS     length of each shot (default: the model's clip length)
   --coverage 1|2         shots per prompt (2 adds a closer angle)
   --narrate LANG         speak each prompt as narration (espeak-ng language: en, cmn, fr, ...)
-  --seed N               the story's seed (default: random, written into the plan)
+  --seed N               the story's seed (default: random, written into the plan;
+                         with a story file, overrides its seed)
   --plan-only            write FILE.plan.json beside -o and stop (edit it, then \`reel story render\`)
 
 render options:
@@ -186,6 +187,8 @@ export async function run(args: string[]): Promise<number> {
     }
   }
   if (v.soundtrack) story = parseStory({ ...story, soundtrack: resolve(v.soundtrack) }, "--soundtrack");
+  if (v.seed !== undefined && story.seed !== Number(v.seed))
+    story = parseStory({ ...story, seed: Number(v.seed) }, "--seed");
   const only = v.only?.split(",").map((s) => {
     const n = Number(s.trim());
     if (!Number.isInteger(n) || n < 1) throw new ReelError("E_INPUT_INVALID", `--only ${v.only}: shot numbers from 1`);
