@@ -6,7 +6,7 @@
  *   reel story plan "p1" "p2" -o plan.json   write the plan only (JSON or YAML), to edit
  *   reel story render plan.json -o out.mp4 [--only N]   render a plan; --only re-renders shot N
  */
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { stringify as toYaml } from "yaml";
@@ -48,7 +48,8 @@ render options:
   --only N[,N...]        render these shots (1-based) even if cached; the others come from the cache
   --soundtrack FILE      an audio file mixed under the voices, ducked while they speak
   --burn-subtitles       burn the subtitles into the picture (.vtt/.srt are always written)
-  --cache DIR            shot cache folder (default: FILE.shots/ beside the MP4)
+  --cache DIR            shot cache folder (default: the one a resolved plan names, else
+                         FILE.shots/ beside the MP4)
   --device NAME          cpu (default), cuda or webgpu
   --threads N            CPU threads
   --precision NAME       f32 (default) or int8
@@ -137,6 +138,18 @@ function writePlan(path: string, story: Story): void {
   writeFileSync(path, /\.ya?ml$/i.test(path) ? toYaml(story) : `${JSON.stringify(story, null, 2)}\n`);
 }
 
+/** A resolved plan (out.plan.json) names the shot cache it was rendered with: reuse it. */
+function previousCache(file: string): string | undefined {
+  if (!/\.json$/i.test(file)) return undefined;
+  try {
+    const dir = (JSON.parse(readFileSync(file, "utf8")) as { resolved?: { outputs?: { cache?: unknown } } }).resolved
+      ?.outputs?.cache;
+    return typeof dir === "string" && existsSync(dir) ? dir : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 const isStoryFile = (p: string) => /\.(ya?ml|json)$/i.test(p) && existsSync(p);
 
 export async function run(args: string[]): Promise<number> {
@@ -165,6 +178,7 @@ export async function run(args: string[]): Promise<number> {
   if (!out.endsWith(".mp4")) throw new ReelError("E_INPUT_INVALID", `-o ${v.output}: the output must be an .mp4 file`);
   let story: Story;
   let baseDir = process.cwd();
+  let cacheDir = v.cache ? resolve(v.cache) : undefined;
   let bundle: WanBundle;
   if (sub === "render" || (positionals.length === 1 && sub !== undefined && isStoryFile(sub))) {
     const file = sub === "render" ? rest[0] : sub;
@@ -173,6 +187,7 @@ export async function run(args: string[]): Promise<number> {
     if (!existsSync(file)) throw new ReelError("E_INPUT_INVALID", `plan file ${file} does not exist`);
     story = readStoryFile(file);
     baseDir = dirname(resolve(file));
+    cacheDir = v.cache ? resolve(v.cache) : previousCache(file);
     bundle = openBundle(v.model ?? story.model ?? DEFAULT_MODEL, v);
   } else {
     bundle = openBundle(v.model ?? DEFAULT_MODEL, v);
@@ -205,7 +220,7 @@ export async function run(args: string[]): Promise<number> {
       bundle,
       out,
       baseDir,
-      ...(v.cache ? { cacheDir: resolve(v.cache) } : {}),
+      ...(cacheDir ? { cacheDir } : {}),
       ...(only ? { only } : {}),
       ...(v.precision ? { precision: v.precision as "f32" | "int8" } : {}),
       ...(v["burn-subtitles"] ? { burnSubtitles: true } : {}),
