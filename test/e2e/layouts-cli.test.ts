@@ -22,13 +22,15 @@ afterAll(tmp.cleanup);
 const hub = join(tmp.dir, "hf-hub");
 /** The HF cache the CLI sees (the partial-folder test points it at an empty one). */
 let cliHub = hub;
+/** REEL_MODELS for the CLI (empty: models are passed by path). */
+let cliModels = "";
 const cache = join(tmp.dir, "cache");
 
 function reel(...args: string[]) {
   return spawnSync(process.execPath, [join(ROOT, "bin/reel.js"), ...args], {
     encoding: "utf8",
     timeout: 120_000,
-    env: { ...process.env, HF_HUB_CACHE: cliHub, REEL_CACHE_DIR: cache, REEL_MODELS: "" },
+    env: { ...process.env, HF_HUB_CACHE: cliHub, REEL_CACHE_DIR: cache, REEL_MODELS: cliModels },
   });
 }
 
@@ -120,14 +122,18 @@ describe.skipIf(skip !== null || !hasFfmpeg)(
       );
       expect(hashes[1]).toBe(hashes[0]);
       expect(hashes[2]).toBe(hashes[0]);
+      // same seed again, this time by name with the ComfyUI root on REEL_MODELS
       const again = join(tmp.dir, "t2v-again.mp4");
-      expect(ok(gen(cui.model, again), again, "t2v")).toBe(hashes[2]);
+      cliModels = cui.root;
+      expect(ok(gen("wan2.1_t2v_tiny_fp32", again), again, "t2v")).toBe(hashes[2]);
+      cliModels = "";
       // `reel models` lists the ComfyUI model when its root is on REEL_MODELS
       const list = spawnSync(process.execPath, [join(ROOT, "bin/reel.js"), "models"], {
         encoding: "utf8",
         env: { ...process.env, HF_HUB_CACHE: hub, REEL_MODELS: cui.root },
       });
       expect(list.stdout).toMatch(/wan2\.1_t2v_tiny_fp32\s+comfyui/);
+      expect(list.stdout).toContain(`ready\n  ${cui.model}\n`);
     });
 
     it("image-to-video with the CLIP branch, in all three layouts (same frames)", () => {
