@@ -41,44 +41,63 @@ async function freePort(): Promise<number> {
   });
 }
 
-export async function startRedis(): Promise<RedisServer> {
-  const tmp = tempDir("reel-redis-");
-  const port = await freePort();
-  const child: ChildProcess = spawn(
+function spawnRedis(port: number, dir: string, persist: boolean): Promise<ChildProcess> {
+  const durability = persist ? ["--appendonly", "yes", "--appendfsync", "always"] : ["--appendonly", "no"];
+  const child = spawn(
     "redis-server",
-    ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", tmp.dir],
+    ["--port", String(port), "--bind", "127.0.0.1", "--save", "", ...durability, "--dir", dir],
     { stdio: ["ignore", "pipe", "pipe"] },
   );
   let log = "";
-  child.stdout?.on("data", (d: Buffer) => {
+  const add = (d: Buffer) => {
     log += d.toString();
-  });
-  child.stderr?.on("data", (d: Buffer) => {
-    log += d.toString();
-  });
-  await new Promise<void>((resolve, reject) => {
+  };
+  child.stdout?.on("data", add);
+  child.stderr?.on("data", add);
+  return new Promise((resolve, reject) => {
     const t = setTimeout(() => reject(new Error(`redis-server did not start in 10 s:\n${log}`)), 10_000);
+    const onExit = (code: number | null) => {
+      clearTimeout(t);
+      reject(new Error(`redis-server exited (${code}):\n${log}`));
+    };
+    child.once("exit", onExit);
     const check = () => {
       if (log.includes("Ready to accept connections")) {
         clearTimeout(t);
-        resolve();
-      } else setTimeout(check, 20);
+        child.off("exit", onExit);
+        resolve(child);
+      } else if (child.exitCode === null) setTimeout(check, 20);
     };
-    child.once("exit", (code) => {
-      clearTimeout(t);
-      reject(new Error(`redis-server exited (${code}):\n${log}`));
-    });
     check();
   });
+}
+
+async function kill(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const gone = new Promise<void>((r) => child.once("exit", () => r()));
+  child.kill(signal);
+  await gone;
+}
+
+/**
+ * Starts redis-server. `persist`: an append-only file fsynced on every write (what production
+ * should run), so `crash()` (SIGKILL) then `restart()` on the same port and folder keeps the data.
+ */
+export async function startRedis(
+  o: { persist?: boolean } = {},
+): Promise<RedisServer & { crash(): Promise<void>; restart(): Promise<void> }> {
+  const tmp = tempDir("reel-redis-");
+  const port = await freePort();
+  let child = await spawnRedis(port, tmp.dir, o.persist ?? false);
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
+    crash: () => kill(child, "SIGKILL"),
+    restart: async () => {
+      child = await spawnRedis(port, tmp.dir, o.persist ?? false);
+    },
     stop: async () => {
-      if (child.exitCode === null) {
-        const gone = new Promise<void>((r) => child.once("exit", () => r()));
-        child.kill("SIGTERM");
-        await gone;
-      }
+      await kill(child, "SIGTERM");
       tmp.cleanup();
     },
   };

@@ -331,8 +331,9 @@ export interface RedisQueueOptions {
 export function parseRedisUrl(url: URL): { url: string; prefix: string } {
   const u = new URL(url.href);
   const prefix = u.searchParams.get("prefix") ?? "reel";
-  if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(prefix))
-    throw new ReelError("E_CONFIG_INVALID", `--queue ...?prefix=${prefix}: letters, digits and _.:- only (1-64)`);
+  // no ":" (the key separator), so that one prefix's keys can never be another prefix's
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(prefix))
+    throw new ReelError("E_CONFIG_INVALID", `--queue ...?prefix=${prefix}: letters, digits and _.- only (1-64)`);
   u.searchParams.delete("prefix");
   return { url: u.href, prefix };
 }
@@ -596,8 +597,13 @@ export class RedisQueue implements JobQueue {
       const channel = this.key("events");
       sub.on("message", (ch: string, msg: string) => {
         if (ch !== channel) return;
-        const e = JSON.parse(msg) as { origin: string; job: JobRecord; previous: JobStatus | null };
-        if (e.origin !== this.origin) this.deliver({ job: e.job, previous: e.previous });
+        let e: { origin: string; job: JobRecord; previous: JobStatus | null };
+        try {
+          e = JSON.parse(msg) as typeof e;
+        } catch {
+          return; // not ours
+        }
+        if (e.origin !== this.origin && e.job?.id) this.deliver({ job: e.job, previous: e.previous });
       });
       void sub.subscribe(channel).catch(() => {});
       this.sub = sub;
