@@ -112,6 +112,7 @@ describe.skipIf(!hasTools)(hasTools ? "reel story (embedded model)" : "SKIPPED: 
     ]);
     // the toy model takes no image: a continuing shot shares the previous shot's seed
     expect(plan.resolved.shots[1]!.seed).toBe(plan.resolved.shots[0]!.seed);
+    expect(plan.resolved.shots[1]).toMatchObject({ continued_by: "shared-seed", conditioning: { kind: "none" } });
     expect(plan.resolved.shots.map((x) => x.start)).toEqual([0, 1.063, 1.875]);
     expect(plan.resolved.shots[0]!.prompt_sent).toContain("ball: a red ball");
 

@@ -92,6 +92,7 @@ describe.skipIf(skip !== null || !hasFfmpeg)(skip ?? "reel story continuity (tin
       Plan["resolved"]["shots"][0],
     ];
     expect(s2.conditioning).toEqual({ kind: "previous-last-frame", previousKey: s1.key });
+    expect((s2 as { continued_by?: string }).continued_by).toBe("last-frame");
     // a character's reference image (relative to the story file) is shot 3's first frame
     expect(s3.conditioning).toEqual({ kind: "reference-image", path: join(tmp.dir, "square.png") });
     expect(s2.seed).not.toBe(s1.seed); // with image input the continuing shot keeps its own seed

@@ -292,6 +292,10 @@ export async function renderStory(story: Story, o: RenderStoryOptions): Promise<
           planned[i]!.conditioning.kind === "reference-image"
             ? { kind: "reference-image", path: planned[i]!.conditioning.path }
             : planned[i]!.conditioning,
+        // how a `continue` shot follows the previous one on this model
+        ...(story.shots[i]!.continuity === "continue"
+          ? { continued_by: takesImage ? "last-frame" : "shared-seed" }
+          : {}),
         from_cache: cached.includes(i + 1),
       })),
       subtitles: cues.map((c) => ({ start: Number(c.start.toFixed(3)), end: Number(c.end.toFixed(3)), text: c.text })),
