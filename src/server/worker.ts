@@ -141,6 +141,7 @@ export class Worker {
     log(
       `job ${job.id}: attempt ${job.attempts} on worker ${this.o.id}${resume ? `, resuming from step ${resume.step}` : ""}`,
     );
+    storage.removePartials(job.id); // a killed earlier attempt's half-written files
     let lastPct = -1;
     const prefix = `${job.id}/a${job.attempts}`;
     const video = storage.staging(`${prefix}-video.mp4`);

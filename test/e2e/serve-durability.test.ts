@@ -6,7 +6,7 @@
  * finishes.
  */
 import { createHash } from "node:crypto";
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
@@ -84,6 +84,12 @@ describe("reel serve durability", () => {
       expect(m, b.log()).not.toBeNull();
       expect(Number(m![1])).toBeGreaterThanOrEqual(step);
       expect(`${a.log()}${b.log()}`.split(`job ${id}: succeeded`).length - 1).toBe(1);
+      // the killed attempt's half-written files are gone; only the finished attempt's remain
+      expect(readdirSync(join(dir, "files", id)).sort()).toEqual([
+        "a2-last-frame.png",
+        "a2-thumbnail.png",
+        "a2-video.mp4",
+      ]);
       expect(await sha(t.content.video_url!)).toBe(reference);
     } finally {
       await b.stop();

@@ -3,7 +3,16 @@
  * with names made by reel (never by a client). Writers write to a temporary name and rename
  * into place, so a reader never sees a half-written file.
  */
-import { createReadStream, existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  createReadStream,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { basename, join } from "node:path";
 import type { Readable } from "node:stream";
 import { ReelError } from "../../errors.ts";
@@ -53,6 +62,14 @@ export class FileStorage {
 
   remove(key: string): void {
     rmSync(this.path(key), { force: true });
+  }
+
+  /** Removes temporary files a stopped writer left in a job's folder (the caller holds the job's lease). */
+  removePartials(jobId: string): void {
+    if (!/^[A-Za-z0-9_-]{1,80}$/.test(jobId)) return;
+    const dir = join(this.root, jobId);
+    if (!existsSync(dir)) return;
+    for (const f of readdirSync(dir)) if (f.startsWith("partial-")) rmSync(join(dir, f), { force: true });
   }
 
   /** Removes every file of a job. */
