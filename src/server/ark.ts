@@ -204,6 +204,8 @@ async function create(ctx: Ctx, req: IncomingMessage, owner: string): Promise<Re
   // never depends on which model was named.
   if (byRole.has("first_frame") && !shape.supportsImage)
     throw new FieldError("content", `model ${name} is text-to-video only: it takes no first_frame`);
+  if (!byRole.has("first_frame") && shape.requiresImage)
+    throw new FieldError("content", `model ${name} is image-to-video: give an image_url with role first_frame`);
   if (byRole.has("last_frame") && !shape.supportsLastImage)
     throw new FieldError("content", `model ${name} takes no last_frame`);
   const sh = arkShape(

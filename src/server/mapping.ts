@@ -25,6 +25,8 @@ export interface ModelShape {
   readonly maxFrames: number;
   readonly supportsImage: boolean;
   readonly supportsLastImage: boolean;
+  /** Image-to-video only (Wan 2.1 I2V, 2.2 I2V-A14B): a first frame is required. */
+  readonly requiresImage?: boolean;
 }
 
 /** A request field the model cannot take: `field` and what is allowed. */

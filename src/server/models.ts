@@ -67,6 +67,7 @@ export class ModelCatalog {
       maxFrames: Math.min(b.rules.maxFrames ?? this.o.maxFrames, this.o.maxFrames),
       supportsImage: b.rules.supportsImage,
       supportsLastImage: b.rules.supportsLastImage,
+      requiresImage: b.ditConfig.in_dim !== b.ditConfig.out_dim,
     };
     this.shapes.set(name, s);
     return s;

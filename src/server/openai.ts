@@ -127,6 +127,8 @@ async function createVideo(
     throw new FieldError("prompt", `${prompt.length} characters; at most ${ctx.config.limits.maxPromptChars}`);
   const requested = f.model ?? ctx.config.defaultModel;
   const { name, shape } = modelFor(ctx, requested);
+  if (!image && shape.requiresImage)
+    throw new FieldError("input_reference", `model ${name} is image-to-video: give the first frame as input_reference`);
   if (image && !shape.supportsImage)
     throw new FieldError("input_reference", `model ${name} is text-to-video only: it takes no input_reference`);
   const sh = openaiShape(
