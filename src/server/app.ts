@@ -15,6 +15,7 @@ import { handleOpenAI } from "./openai.ts";
 import { openQueue } from "./queue/index.ts";
 import { FINAL_STATUSES, JOB_STATUSES } from "./queue/queue.ts";
 import { FileStorage } from "./storage/storage.ts";
+import { serveStudio, streamEvents, studioModels } from "./studio.ts";
 import { Worker } from "./worker.ts";
 import { join } from "node:path";
 
@@ -119,6 +120,7 @@ export async function startServer(config: ServerConfig, log: (m: string) => void
     try {
       if (path === "/healthz" && req.method === "GET")
         return sendJson(res, 200, { status: "ok", models: catalog.names(), workers: workers.length });
+      if (serveStudio(req, res, path)) return;
       if (path.startsWith("/files/") && req.method === "GET") {
         const key = decodeURIComponent(path.slice("/files/".length));
         if (!ctx.signer.verify(key, url.searchParams.get("expires"), url.searchParams.get("sig")))
@@ -180,6 +182,8 @@ export async function startServer(config: ServerConfig, log: (m: string) => void
       if (path === "/api/v3/contents/generations/tasks" || path.startsWith("/api/v3/contents/generations/tasks/"))
         return await handleArk(ctx, req, res, url, owner, base);
       if (path === "/v1/videos" || path.startsWith("/v1/videos/")) return await handleOpenAI(ctx, req, res, url, owner);
+      if (path === "/studio/events" && req.method === "GET") return streamEvents(ctx, req, res, owner);
+      if (path === "/studio/models" && req.method === "GET") return sendJson(res, 200, studioModels(ctx));
       throw new ApiError(404, "not_found", `no route ${req.method} ${path}`);
     } catch (e) {
       renderError(api, res, e, log);
