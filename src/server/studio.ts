@@ -101,11 +101,17 @@ export function streamEvents(ctx: Ctx, req: IncomingMessage, res: ServerResponse
   const sent = new Map<string, string>();
   let closed = false;
   let busy = false;
-  const tick = async () => {
-    if (closed || busy) return;
+  let again = false;
+  const tick = async (): Promise<void> => {
+    if (closed) return;
+    if (busy) {
+      again = true; // a change arrived mid-read: read once more so none is missed
+      return;
+    }
     busy = true;
     try {
       const page = await ctx.queue.list({ owner, api: "ark" }, { order: "desc", limit: 50 });
+      if (closed) return;
       const seen = new Set<string>();
       for (const j of page.items) {
         seen.add(j.id);
@@ -120,9 +126,13 @@ export function streamEvents(ctx: Ctx, req: IncomingMessage, res: ServerResponse
           res.write(`event: gone\ndata: ${JSON.stringify({ id })}\n\n`);
         }
     } catch (e) {
-      res.write(`event: problem\ndata: ${JSON.stringify({ message: (e as Error).message })}\n\n`);
+      if (!closed) res.write(`event: problem\ndata: ${JSON.stringify({ message: (e as Error).message })}\n\n`);
     } finally {
       busy = false;
+    }
+    if (again) {
+      again = false;
+      return tick();
     }
   };
   void tick();
