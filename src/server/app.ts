@@ -15,7 +15,7 @@ import { handleOpenAI } from "./openai.ts";
 import { openQueue } from "./queue/index.ts";
 import { FINAL_STATUSES, JOB_STATUSES } from "./queue/queue.ts";
 import { FileStorage } from "./storage/storage.ts";
-import { serveStudio, streamEvents, studioModels } from "./studio.ts";
+import { sendPreview, serveStudio, streamEvents, studioModels } from "./studio.ts";
 import { Worker } from "./worker.ts";
 import { join } from "node:path";
 
@@ -184,6 +184,8 @@ export async function startServer(config: ServerConfig, log: (m: string) => void
       if (path === "/v1/videos" || path.startsWith("/v1/videos/")) return await handleOpenAI(ctx, req, res, url, owner);
       if (path === "/studio/events" && req.method === "GET") return streamEvents(ctx, req, res, owner);
       if (path === "/studio/models" && req.method === "GET") return sendJson(res, 200, studioModels(ctx));
+      const pv = /^\/studio\/tasks\/([^/]+)\/preview$/.exec(path);
+      if (pv && req.method === "GET") return await sendPreview(ctx, res, owner, pv[1]!);
       throw new ApiError(404, "not_found", `no route ${req.method} ${path}`);
     } catch (e) {
       renderError(api, res, e, log);
@@ -212,6 +214,7 @@ export async function startServer(config: ServerConfig, log: (m: string) => void
         storage,
         leaseMs: config.leaseMs,
         outputTtlMs: config.outputTtlMs,
+        previewDir: (id) => join(config.dataDir, "previews", id),
         log,
       }),
     );

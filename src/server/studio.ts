@@ -5,7 +5,7 @@
  * neither), authenticated like the API. Browsers' EventSource cannot send a Bearer header, so
  * the studio reads the stream with fetch().
  */
-import { createReadStream, existsSync, statSync } from "node:fs";
+import { createReadStream, existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { extname, join, normalize, sep } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -78,6 +78,7 @@ export function studioJob(ctx: Ctx, j: JobRecord): Record<string, unknown> {
     fps: j.spec.fps,
     created_at: Math.floor(j.createdAt / 1000),
     error: j.error ? { code: j.error.code, message: j.error.message } : null,
+    preview_step: j.status === "running" ? (latestPreview(ctx, j.id)?.step ?? 0) : 0,
     video_url: r ? ctx.signer.sign(r.video, exp) : null,
     thumbnail_url: r?.thumbnail ? ctx.signer.sign(r.thumbnail, exp) : null,
   };
@@ -115,10 +116,11 @@ export function streamEvents(ctx: Ctx, req: IncomingMessage, res: ServerResponse
       const seen = new Set<string>();
       for (const j of page.items) {
         seen.add(j.id);
-        const key = `${j.status}|${j.progress}|${j.error?.code ?? ""}|${j.result ? 1 : 0}`;
+        const o = studioJob(ctx, j);
+        const key = `${j.status}|${j.progress}|${j.error?.code ?? ""}|${j.result ? 1 : 0}|${o.preview_step}`;
         if (sent.get(j.id) === key) continue;
         sent.set(j.id, key);
-        res.write(`event: job\ndata: ${JSON.stringify(studioJob(ctx, j))}\n\n`);
+        res.write(`event: job\ndata: ${JSON.stringify(o)}\n\n`);
       }
       for (const id of [...sent.keys()])
         if (!seen.has(id)) {
@@ -174,4 +176,43 @@ export function studioModels(ctx: Ctx): Record<string, unknown> {
     }
   }
   return { object: "list", data };
+}
+
+/** The newest latent preview a running job's worker wrote (in-process workers only). */
+export function latestPreview(ctx: Ctx, id: string): { step: number; file: string } | null {
+  if (!/^[A-Za-z0-9_-]{1,200}$/.test(id)) return null;
+  const dir = join(ctx.config.dataDir, "previews", id);
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((n) => /^step-\d+\.png$/.test(n));
+  } catch {
+    return null;
+  }
+  const last = names.sort().at(-1);
+  return last ? { step: Number(last.slice(5, -4)), file: join(dir, last) } : null;
+}
+
+/** `GET /studio/tasks/{id}/preview`: the latest latent preview PNG of the caller's running task. */
+export async function sendPreview(ctx: Ctx, res: ServerResponse, owner: string, id: string): Promise<void> {
+  const j = await ctx.queue.get(owner, id);
+  const p = j?.status === "running" ? latestPreview(ctx, id) : null;
+  let png: Buffer | null = null;
+  try {
+    png = p ? readFileSync(p.file) : null;
+  } catch {
+    // the worker moved on and removed it
+  }
+  if (!p || !png) {
+    const body = JSON.stringify({ error: { message: "no preview: the task is not sampling", code: "not_found" } });
+    res.writeHead(404, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
+    res.end(body);
+    return;
+  }
+  res.writeHead(200, {
+    "content-type": "image/png",
+    "content-length": png.length,
+    "cache-control": "no-store",
+    "x-reel-step": String(p.step),
+  });
+  res.end(png);
 }

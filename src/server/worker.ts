@@ -7,7 +7,7 @@
  * holder finishes it. Cancellation (the owner's DELETE) and shutdown abort the pipeline
  * through its AbortSignal, which it honours between model calls.
  */
-import { readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { isReelError } from "../errors.ts";
 import { encodeMp4 } from "../media/encode-video.ts";
 import { FrameQueue } from "../media/frame-queue.ts";
@@ -30,6 +30,8 @@ export interface WorkerOptions {
   readonly outputTtlMs: number;
   readonly log: (msg: string) => void;
   readonly pollMs?: number;
+  /** Where a job's latent previews go while it samples (removed when it stops); none if absent. */
+  readonly previewDir?: (jobId: string) => string;
 }
 
 /** Progress 0-100 over the pipeline's phases: text 0-5, image 5-8, sampling 8-90, decode 90-99. */
@@ -148,6 +150,8 @@ export class Worker {
     const thumbKey = `${prefix}-thumbnail.png`;
     const lastKey = `${prefix}-last-frame.png`;
     let encoding: Promise<void> | null = null;
+    const previewDir = this.o.previewDir?.(job.id);
+    if (previewDir) mkdirSync(previewDir, { recursive: true });
     const frames = new FrameQueue();
     let firstFrame: RgbFrame | undefined;
     let lastFrame: RgbFrame | undefined;
@@ -172,6 +176,7 @@ export class Worker {
         },
         {
           signal: ac.signal,
+          ...(previewDir ? { previewDir } : {}),
           ...(resume ? { resume } : {}),
           onProgress: (p) => {
             const pct = Math.floor(percentOf(p));
@@ -242,6 +247,7 @@ export class Worker {
       }
     } finally {
       clearInterval(hb);
+      if (previewDir) rmSync(previewDir, { recursive: true, force: true });
       this.current = null;
     }
   }

@@ -1,8 +1,8 @@
 /**
  * The web studio end to end: the real `reel serve` (embedded model reel-toy) and the built
  * studio in Debian's Chromium driven by playwright-core. Enters the API key, types a prompt,
- * watches live progress arrive over /studio/events, plays the finished video, and checks the
- * page's labels and phone-width layout. Chromium missing: skipped with a reason locally, a
+ * watches live progress and latent previews arrive over /studio/events, plays the finished
+ * video, and checks the page's labels and phone-width layout. Chromium missing: skipped with a reason locally, a
  * failure under CI=true. REEL_STUDIO_SCREENSHOT=docs/studio.png saves a screenshot.
  */
 import { existsSync } from "node:fs";
@@ -88,11 +88,13 @@ describe.skipIf(!HAVE)("web studio in Chromium", () => {
     // Record every status the gallery shows, as it changes.
     await page.evaluate(`(() => {
       const seen = (window.seen = []);
+      window.previews = new Set();
       new MutationObserver(() => {
         for (const s of document.querySelectorAll(".card .status")) {
           const t = s.textContent ?? "";
           if (seen[seen.length - 1] !== t) seen.push(t);
         }
+        for (const img of document.querySelectorAll(".card img.preview")) window.previews.add(img.alt);
       }).observe(document.getElementById("gallery"), { childList: true, subtree: true });
     })()`);
 
@@ -101,10 +103,20 @@ describe.skipIf(!HAVE)("web studio in Chromium", () => {
     await page.getByLabel("Prompt").focus();
     await page.getByRole("button", { name: "Generate" }).click();
     await page.getByText(/^Queued /).waitFor({ timeout: 15_000 });
+    const queuedMessage = (await page.locator("#message").textContent()) ?? "";
 
     const playButton = page.getByRole("button", { name: /^Play / });
     await playButton.waitFor({ timeout: 120_000 });
     const seen = (await page.evaluate("window.seen")) as string[];
+    const previews = (await page.evaluate("[...window.previews]")) as string[];
+    console.log(`studio e2e: statuses ${seen.join(" | ")}; previews ${previews.join(" | ")}`);
+    // Latent previews were shown while it sampled (the toy model samples for seconds; the
+    // stream reads every 400 ms), and the worker removed them when it finished.
+    expect(previews.length, "no latent preview was shown").toBeGreaterThan(0);
+    expect(previews[0]).toMatch(/^Latent preview at sampling step \d+ of /);
+    const id = /^Queued (\S+)\.$/.exec(queuedMessage)?.[1];
+    expect(id).toBeDefined();
+    expect(existsSync(join(tmp.dir, "data", "previews", id!))).toBe(false);
     // Live updates arrived before it finished: it was seen generating, then done.
     expect(
       seen.some((s) => /^Generating \d+%$/.test(s)),

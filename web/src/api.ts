@@ -83,6 +83,8 @@ export interface StudioJob {
   fps: number;
   created_at: number;
   error: { code: string; message: string } | null;
+  /** Sampling step of the newest latent preview (0: none yet). */
+  preview_step: number;
   video_url: string | null;
   thumbnail_url: string | null;
 }
@@ -154,4 +156,11 @@ function dispatch(block: string, h: StreamHandlers): void {
   const payload = JSON.parse(data.join("\n")) as unknown;
   if (event === "job") h.job(payload as StudioJob);
   else if (event === "gone") h.gone((payload as { id: string }).id);
+}
+
+/** A running task's newest latent preview as an object URL (images cannot send a Bearer header). */
+export async function previewUrl(id: string): Promise<string | null> {
+  const r = await fetch(`/studio/tasks/${encodeURIComponent(id)}/preview`, { headers: headers() });
+  if (!r.ok) return null;
+  return URL.createObjectURL(await r.blob());
 }

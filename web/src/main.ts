@@ -1,5 +1,14 @@
 import "./style.css";
-import { apiKey, getJson, type ModelInfo, openStream, type StudioJob, saveApiKey, sendJson } from "./api.ts";
+import {
+  apiKey,
+  getJson,
+  type ModelInfo,
+  openStream,
+  previewUrl,
+  type StudioJob,
+  saveApiKey,
+  sendJson,
+} from "./api.ts";
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
@@ -24,6 +33,33 @@ const keyInput = $<HTMLInputElement>("api-key");
 
 let models: ModelInfo[] = [];
 const jobs = new Map<string, StudioJob>();
+/** Latent previews of running tasks: the step shown and its object URL. */
+const previews = new Map<string, { step: number; url: string }>();
+
+function dropPreview(id: string): void {
+  const p = previews.get(id);
+  if (p) URL.revokeObjectURL(p.url);
+  previews.delete(id);
+}
+
+async function refreshPreview(j: StudioJob): Promise<void> {
+  if (j.status !== "running") {
+    dropPreview(j.id);
+    return;
+  }
+  const have = previews.get(j.id);
+  if (j.preview_step <= 0 || (have && have.step >= j.preview_step)) return;
+  const url = await previewUrl(j.id).catch(() => null);
+  if (!url) return;
+  const now = jobs.get(j.id);
+  if (now?.status !== "running") {
+    URL.revokeObjectURL(url);
+    return;
+  }
+  dropPreview(j.id);
+  previews.set(j.id, { step: j.preview_step, url });
+  render();
+}
 
 function say(text: string, error = false): void {
   message.textContent = text;
@@ -177,6 +213,14 @@ function card(j: StudioJob): HTMLLIElement {
     bar.setAttribute("aria-label", `Progress of “${j.prompt.slice(0, 60)}”`);
     li.append(bar);
   }
+  const pv = previews.get(j.id);
+  if (j.status === "running" && pv) {
+    const img = document.createElement("img");
+    img.className = "thumb preview";
+    img.src = pv.url;
+    img.alt = `Latent preview at sampling step ${pv.step} of “${j.prompt.slice(0, 80)}”`;
+    li.append(img);
+  }
   if (j.thumbnail_url) {
     const img = document.createElement("img");
     img.className = "thumb";
@@ -234,16 +278,19 @@ let stop: (() => void) | null = null;
 function connect(): void {
   stop?.();
   jobs.clear();
+  for (const id of [...previews.keys()]) dropPreview(id);
   render();
   stop = openStream({
     job(j) {
       const before = jobs.get(j.id);
       jobs.set(j.id, j);
+      void refreshPreview(j);
       if (before && before.status !== "succeeded" && j.status === "succeeded") say(`Done: ${j.prompt}`);
       render();
     },
     gone(id) {
       jobs.delete(id);
+      dropPreview(id);
       render();
     },
     state(s, detail) {
