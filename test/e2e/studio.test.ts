@@ -165,6 +165,13 @@ describe.skipIf(!HAVE)("web studio in Chromium", () => {
     expect(overflow).toBeLessThanOrEqual(0);
   });
 
+  it("deletes a finished video: the stream reports it gone and the gallery empties", async () => {
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await page.getByRole("button", { name: /^Delete / }).click();
+    await page.locator(".gallery .empty").waitFor({ timeout: 15_000 });
+    expect(await page.locator(".card").count()).toBe(0);
+  });
+
   it("shows an error from the API in the page (bad seed)", async () => {
     await page.setViewportSize({ width: 1280, height: 900 });
     await page.getByLabel("Prompt").fill("anything");
