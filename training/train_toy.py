@@ -86,6 +86,23 @@ def autocast(dev, enabled=True):
     return torch.autocast(dev.type, dtype=torch.bfloat16, enabled=enabled)
 
 
+def vae_config(run, dim=None):
+    """The run's VAE config: written to RUN/vae_config.json by the first `vae` stage (with
+    --vae-dim), read back by every later stage; runs made before the option use dim 8."""
+    path = os.path.join(run, "vae_config.json")
+    if os.path.exists(path):
+        with open(path) as f:
+            cfg = json.load(f)
+        if dim and dim != cfg["dim"]:
+            raise SystemExit(f"{run} was trained with --vae-dim {cfg['dim']}, not {dim}")
+        return cfg
+    cfg = dict(VAE_CONFIG, dim=dim or VAE_CONFIG["dim"])
+    if dim:
+        with open(path, "w") as f:
+            json.dump(cfg, f)
+    return cfg
+
+
 def vocab_size(tokenizer_path):
     with open(tokenizer_path) as f:
         return len(json.load(f)["model"]["vocab"])
@@ -103,7 +120,7 @@ def object_mask(x):
 def stage_vae(args):
     dev = device_of(args)
     torch.manual_seed(args.seed)
-    vae = WanVAE_(**VAE_CONFIG).to(dev)
+    vae = WanVAE_(**vae_config(args.run, args.vae_dim)).to(dev)
     opt = torch.optim.AdamW(vae.parameters(), lr=args.lr or 1e-3, weight_decay=0.0)
     ckpt = os.path.join(args.run, "vae.pt")
     step = 0
@@ -170,7 +187,7 @@ def stage_vae(args):
 # Stage 2: latents
 
 def load_vae(run, dev):
-    vae = WanVAE_(**VAE_CONFIG).to(dev).eval()
+    vae = WanVAE_(**vae_config(run)).to(dev).eval()
     vae.load_state_dict(torch.load(os.path.join(run, "vae.pt"), map_location=dev)["model"])
     return vae
 
@@ -183,7 +200,7 @@ def stage_latents(args):
     done_path = os.path.join(args.run, "latents.json")
     T5_CONFIG["vocab"] = vocab_size(args.tokenizer)
     lat = np.lib.format.open_memmap(out_lat, mode="w+" if not os.path.exists(out_lat) else "r+", dtype=np.float16,
-                                    shape=(N, VAE_CONFIG["z_dim"], 5, 16, 16))
+                                    shape=(N, vae_config(args.run)["z_dim"], 5, 16, 16))
     meta = json.load(open(done_path)) if os.path.exists(done_path) else {"done": 0, "ids": [], "captions": []}
     start = meta["done"]
     B = 8
@@ -250,6 +267,14 @@ def stage_dit(args):
         ema = st["ema"]
         step = st["step"]
         print(f"resumed dit at step {step}", flush=True)
+    elif args.dit_init:
+        # Warm start (e.g. after a new VAE): another run's raw DiT + text encoder weights, a
+        # fresh optimiser, schedule and EMA. The latent space changes, the text side does not.
+        st = torch.load(args.dit_init, map_location=dev)
+        dit.load_state_dict(st["dit"])
+        t5.load_state_dict(st["t5"])
+        ema = {k: v.detach().clone().float() for k, v in list(dit.state_dict().items()) + [("t5." + k, v) for k, v in t5.state_dict().items()]}
+        print(f"dit initialised from {args.dit_init} (its step {st['step']})", flush=True)
     lat = np.load(os.path.join(args.run, "latents.npy"), mmap_mode="r")
     meta = json.load(open(os.path.join(args.run, "latents.json")))
     stats = json.load(open(os.path.join(args.run, "latent_stats.json")))
@@ -307,7 +332,7 @@ def stage_dit(args):
 
 def stage_recon(args):
     dev = device_of(args)
-    vae = WanVAE_(**VAE_CONFIG).to(dev).eval()
+    vae = WanVAE_(**vae_config(args.run)).to(dev).eval()
     if args.vae_init:
         vae.load_state_dict({k: v.float() for k, v in safetensors_io.load(args.vae_init)[0].items()})
     else:
@@ -386,7 +411,7 @@ def stage_export(args):
     safetensors_io.save(os.path.join(out, "models_t5_reel-toy-enc-fp16.safetensors"), to_f16(t5_sd),
                         {**meta, "config": json.dumps(T5_CONFIG)})
     safetensors_io.save(os.path.join(out, "Wan2.1_VAE.safetensors"), to_f16(vae.state_dict()),
-                        {**meta, "config": json.dumps(VAE_CONFIG)})
+                        {**meta, "config": json.dumps(vae_config(args.run))})
     json.dump({"_class_name": "WanModel", **DIT_CONFIG}, open(os.path.join(out, "config.json"), "w"), indent=2)
     with open(args.tokenizer) as f:
         tok = f.read()
@@ -396,7 +421,7 @@ def stage_export(args):
         "name": "reel-toy",
         "description": "reel's embedded model: a small Wan-architecture model trained on the procedural toy world",
         "t5": T5_CONFIG,
-        "vae": VAE_CONFIG,
+        "vae": vae_config(args.run),
         "latents_mean": stats["mean"],
         "latents_std": stats["std"],
         "defaults": {"steps": 20, "shift": TRAIN_SHIFT, "guidance": 4.0, "frames": CLIP["frames"], "fps": CLIP["fps"],
@@ -429,6 +454,8 @@ def main(argv):
     ap.add_argument("--obj-weight", type=float, default=8.0, help="vae: extra loss weight on object pixels")
     ap.add_argument("--window", type=int, default=17, help="vae: frames per training window (4n+1)")
     ap.add_argument("--vae-init", default="", help="vae/recon: start from these (fp16) VAE weights, e.g. a shipped model's")
+    ap.add_argument("--vae-dim", type=int, default=0, help="vae: base width of a new run's VAE (default 8); kept in RUN/vae_config.json")
+    ap.add_argument("--dit-init", default="", help="dit: warm-start from another run's dit.pt (weights only)")
     ap.add_argument("--no-ema", dest="ema", action="store_false", help="export: raw weights instead of the EMA")
     args = ap.parse_args(argv)
     if args.stage in ("vae", "dit"):  # the loops that check STOP; other stages just die
