@@ -139,7 +139,7 @@ def stage_vae(args):
     # every frame of a short window, so frames past the window came out ~4x worse (measured
     # with the `recon` stage: 5-frame windows broke frames 5-16, 9-frame windows frames 9-16).
     B = args.batch or 8
-    crop, win = 64, args.window
+    crop, win = args.crop, args.window
     rng = np.random.default_rng(args.seed + step)
     data = toy_data.stream(SEED_TRAIN + 500_000 + step * B, 10**9, CLIP["frames"], CLIP["size"])
     t0 = time.time()
@@ -452,6 +452,7 @@ def main(argv):
     ap.add_argument("--no-bf16", dest="bf16", action="store_false", help="bf16 autocast (default on; slow for the VAE's small convs on CPU: use --no-bf16 there)")
     ap.add_argument("--cuda", action="store_true")
     ap.add_argument("--obj-weight", type=float, default=8.0, help="vae: extra loss weight on object pixels")
+    ap.add_argument("--crop", type=int, default=64, help="vae: square crop size (multiple of 8)")
     ap.add_argument("--window", type=int, default=17, help="vae: frames per training window (4n+1)")
     ap.add_argument("--vae-init", default="", help="vae/recon: start from these (fp16) VAE weights, e.g. a shipped model's")
     ap.add_argument("--vae-dim", type=int, default=0, help="vae: base width of a new run's VAE (default 8); kept in RUN/vae_config.json")

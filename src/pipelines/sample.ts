@@ -13,6 +13,7 @@ import { guide } from "./guidance.ts";
 import { latentPreview } from "./preview.ts";
 import { type ProgressTracker, throwIfAborted } from "./progress.ts";
 import type { WanBundle } from "./wan-model.ts";
+import type { WanDiT } from "../models/wan/model.ts";
 import type { SamplingCheckpoint } from "./checkpoint.ts";
 import { ReelError } from "../errors.ts";
 
@@ -78,10 +79,15 @@ export async function denoise(
   const tokensPerFrame = (H / ph) * (W / pw);
   const tokens = F * tokensPerFrame;
   o.progress.start("sample", o.steps);
+  let previous: WanDiT | null = null;
   for (let k = first; k < o.steps; k++) {
     throwIfAborted(o.signal);
     const t = sampler.schedule.timesteps[k]!;
     const dit = b.ditFor(t);
+    // A14B: timesteps only fall, so once the low-noise expert takes over the high-noise one is
+    // done; release its session now rather than hold both experts' mappings to the end.
+    if (previous && previous !== dit) await previous.release();
+    previous = dit;
     const tIn = lockLen ? Array.from({ length: tokens }, (_, i) => (i < tokensPerFrame ? 0 : t)) : [t];
     const input = {
       x: f32([C, F, H, W], x),
