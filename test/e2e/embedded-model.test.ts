@@ -1,12 +1,14 @@
 /**
  * The README's first command on a fresh clone: `reel generate` with the embedded model
  * (models/reel-toy), no --model, writes a playable MP4; the same seed gives the same frames.
+ * The toy-world evaluator checks what the shipped model gets right on fixed prompts.
  */
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { evaluateVideo, readVideo } from "../../src/toyworld/index.ts";
 import { tempDir } from "../helpers/tmp.ts";
 
 const ROOT = resolve(import.meta.dirname, "../..");
@@ -63,4 +65,24 @@ describe.skipIf(!hasFfmpeg)(hasFfmpeg ? "embedded model (README command)" : "SKI
     const hash = (p: string) => createHash("sha256").update(frames(p)).digest("hex");
     expect(hash(b)).toBe(hash(a));
   });
+
+  // The shipped model names its background reliably (MODEL_CARD.md: 75% over 200 held-out
+  // prompts; these prompts were right for seeds 0-3). A pipeline or weight regression (text
+  // conditioning, latent statistics, VAE decode) breaks this first.
+  it.each([
+    ["a red ball bounces to the right over green grass", "grass"],
+    ["a yellow star drifts left under an orange sunset", "sunset"],
+    ["a green heart moves down on a checkerboard", "checkerboard"],
+  ])("the evaluator finds the prompt's background in the shipped model's clip: %s", async (prompt, background) => {
+    const out = join(tmp.dir, `${background}.mp4`);
+    const r = reel("generate", prompt, "-o", out, "--seed", "2");
+    expect(r.status, r.stderr).toBe(0);
+    const e = evaluateVideo(await readVideo(out), prompt);
+    expect(e.attributes.background).toEqual({ expected: background, detected: background, correct: true });
+  });
+
+  // Issue 4's test "the evaluator confirms colour and direction" cannot pass honestly yet: the
+  // shipped model scores colour 0.4% and motion 1.6% (its objects fade within the clip; the VAE
+  // alone reaches only 65% colour). Turn this into a test when a release gets them right.
+  it.todo("the evaluator confirms colour and direction on fixed prompts (reel-toy does not get them yet)");
 });
