@@ -15,6 +15,7 @@ import { handleOpenAI } from "./openai.ts";
 import { openQueue } from "./queue/index.ts";
 import { FINAL_STATUSES, JOB_STATUSES } from "./queue/queue.ts";
 import { FileStorage } from "./storage/storage.ts";
+import { handleStories } from "./stories.ts";
 import { sendPreview, serveStudio, streamEvents, studioModels } from "./studio.ts";
 import { Worker } from "./worker.ts";
 import { join } from "node:path";
@@ -182,6 +183,8 @@ export async function startServer(config: ServerConfig, log: (m: string) => void
       if (path === "/api/v3/contents/generations/tasks" || path.startsWith("/api/v3/contents/generations/tasks/"))
         return await handleArk(ctx, req, res, url, owner, base);
       if (path === "/v1/videos" || path.startsWith("/v1/videos/")) return await handleOpenAI(ctx, req, res, url, owner);
+      if (path === "/v1/stories" || path.startsWith("/v1/stories/"))
+        return await handleStories(ctx, req, res, url, owner);
       if (path === "/studio/events" && req.method === "GET") return streamEvents(ctx, req, res, owner);
       if (path === "/studio/models" && req.method === "GET") return sendJson(res, 200, studioModels(ctx));
       const pv = /^\/studio\/tasks\/([^/]+)\/preview$/.exec(path);
@@ -215,6 +218,7 @@ export async function startServer(config: ServerConfig, log: (m: string) => void
         leaseMs: config.leaseMs,
         outputTtlMs: config.outputTtlMs,
         previewDir: (id) => join(config.dataDir, "previews", id),
+        storyDir: join(config.dataDir, "stories"),
         log,
       }),
     );

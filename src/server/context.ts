@@ -60,6 +60,7 @@ export function modelFor(ctx: Ctx, requested: string, field = "model"): { name: 
 
 export function newId(api: JobApi): string {
   if (api === "openai") return `video_${randomBytes(16).toString("hex")}`;
+  if (api === "story") return `story_${randomBytes(12).toString("hex")}`;
   const d = new Date();
   const stamp = d.toISOString().replace(/\D/g, "").slice(0, 14);
   return `cgt-${stamp}-${randomBytes(4).toString("hex")}`;

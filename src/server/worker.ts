@@ -8,7 +8,7 @@
  * through its AbortSignal, which it honours between model calls.
  */
 import { mkdirSync, readFileSync, rmSync } from "node:fs";
-import { isReelError } from "../errors.ts";
+import { isReelError, ReelError } from "../errors.ts";
 import { encodeMp4 } from "../media/encode-video.ts";
 import { FrameQueue } from "../media/frame-queue.ts";
 import type { RgbFrame } from "../media/frames.ts";
@@ -20,6 +20,7 @@ import type { WanBundle } from "../pipelines/wan-model.ts";
 import type { ModelCatalog } from "./models.ts";
 import type { Claimed, JobQueue, JobResult } from "./queue/queue.ts";
 import type { FileStorage } from "./storage/storage.ts";
+import { runStoryJob } from "./story-job.ts";
 
 export interface WorkerOptions {
   readonly id: string;
@@ -32,6 +33,8 @@ export interface WorkerOptions {
   readonly pollMs?: number;
   /** Where a job's latent previews go while it samples (removed when it stops); none if absent. */
   readonly previewDir?: (jobId: string) => string;
+  /** Story tasks: shot caches and work files (server/story-job.ts); stories fail without it. */
+  readonly storyDir?: string;
 }
 
 /** Progress 0-100 over the pipeline's phases: text 0-5, image 5-8, sampling 8-90, decode 90-99. */
@@ -121,6 +124,7 @@ export class Worker {
   }
 
   private async run(c: Claimed): Promise<void> {
+    if (c.job.api === "story") return this.runStory(c);
     const { queue, storage, log } = this.o;
     const { lease, job } = c;
     const spec = job.spec;
@@ -248,6 +252,65 @@ export class Worker {
     } finally {
       clearInterval(hb);
       if (previewDir) rmSync(previewDir, { recursive: true, force: true });
+      this.current = null;
+    }
+  }
+
+  /** A story task: the same lease, heartbeat, cancel and shutdown handling as a video. */
+  private async runStory(c: Claimed): Promise<void> {
+    const { queue, storage, log } = this.o;
+    const { lease, job } = c;
+    const ac = new AbortController();
+    this.current = ac;
+    const react = (a: { ok: boolean; cancel: boolean }) => {
+      if (ac.signal.aborted) return;
+      if (!a.ok) ac.abort(new Stop("lease"));
+      else if (a.cancel) ac.abort(new Stop("cancel"));
+    };
+    const hb = setInterval(
+      () => {
+        queue.heartbeat(lease, this.o.leaseMs).then(react, (e: Error) => log(`heartbeat ${job.id}: ${e.message}`));
+      },
+      Math.max(100, Math.floor(this.o.leaseMs / 3)),
+    );
+    log(`story ${job.id}: attempt ${job.attempts} on worker ${this.o.id}`);
+    let lastPct = -1;
+    try {
+      if (!this.o.storyDir) throw new ReelError("E_CONFIG_INVALID", "this worker has no story folder configured");
+      const result = await runStoryJob({
+        claimed: c,
+        bundle: this.bundle(job.spec.model),
+        storage,
+        dir: this.o.storyDir,
+        signal: ac.signal,
+        progress: (pct) => {
+          if (pct === lastPct) return;
+          lastPct = pct;
+          queue.progress(lease, pct).then(react, () => {});
+        },
+      });
+      if (ac.signal.aborted) throw ac.signal.reason;
+      if (await queue.complete(lease, result, Date.now() + this.o.outputTtlMs)) log(`story ${job.id}: succeeded`);
+      else log(`story ${job.id}: lease lost before completion; its holder finishes it`);
+    } catch (e) {
+      const why = ac.signal.reason instanceof Stop ? ac.signal.reason.why : null;
+      const expires = Date.now() + this.o.outputTtlMs;
+      if (why === "cancel") {
+        await queue.markCancelled(lease, expires);
+        log(`story ${job.id}: cancelled`);
+      } else if (why === "shutdown") {
+        await queue.release(lease);
+        log(`story ${job.id}: re-queued at shutdown (finished shots stay in the cache)`);
+      } else if (why === "lease") log(`story ${job.id}: lease lost; stopped`);
+      else {
+        const err = isReelError(e)
+          ? { code: e.code, message: e.message }
+          : { code: "E_INTERNAL", message: (e as Error)?.message ?? String(e) };
+        await queue.fail(lease, err, expires);
+        log(`story ${job.id}: failed: ${err.code}: ${err.message}`);
+      }
+    } finally {
+      clearInterval(hb);
       this.current = null;
     }
   }

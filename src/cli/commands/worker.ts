@@ -101,6 +101,7 @@ export async function run(args: string[]): Promise<number> {
         queue,
         catalog,
         storage,
+        storyDir: resolve(dataDir, "stories"),
         leaseMs,
         outputTtlMs,
         log,

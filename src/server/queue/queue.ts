@@ -42,7 +42,7 @@ export const JOB_STATUSES: readonly JobStatus[] = ["queued", "running", "succeed
 export const FINAL_STATUSES: readonly JobStatus[] = ["succeeded", "failed", "cancelled"];
 
 /** Which API created the job: it decides ids and how the task is shown. */
-export type JobApi = "ark" | "openai";
+export type JobApi = "ark" | "openai" | "story";
 
 /** What a worker needs to run a generation: resolved settings, no file paths from users. */
 export interface JobSpec {
@@ -63,6 +63,9 @@ export interface JobSpec {
   readonly referenceImages?: readonly string[];
   /** API-specific echo fields (ratio, resolution, seconds, size, camera_fixed, ...). */
   readonly echo: Readonly<Record<string, unknown>>;
+  /** Story tasks: the validated plan (pipelines/story/schema.ts) and the shots to re-render. */
+  readonly story?: unknown;
+  readonly only?: readonly number[];
 }
 
 export interface JobError {
