@@ -157,6 +157,7 @@ export function storyObject(ctx: Ctx, j: JobRecord): Record<string, unknown> {
   const shots = readShotStatus(ctx.storage, j.id, story.shots.length);
   const done = j.status === "succeeded" && j.result;
   const base = `/v1/stories/${j.id}/content`;
+  const exp = j.expiresAt ?? Date.now() + ctx.config.outputTtlMs;
   return {
     id: j.id,
     object: "story",
@@ -189,7 +190,10 @@ export function storyObject(ctx: Ctx, j: JobRecord): Record<string, unknown> {
           srt: `${base}?variant=srt`,
         }
       : null,
-    seconds: done ? (j.result!.frames / j.result!.fps).toFixed(3) : null,
+    seconds: done ? Number((j.result!.frames / j.result!.fps).toFixed(3)) : null,
+    // signed, like Ark's video_url: usable without the key (a <video> element cannot send one)
+    video_url: done ? ctx.signer.sign(j.result!.video, exp) : null,
+    storyboard_url: done ? ctx.signer.sign(variantKey(j.result!.video, "storyboard"), exp) : null,
   };
 }
 

@@ -82,7 +82,9 @@ describe.skipIf(!HAVE)("web studio in Chromium", () => {
     await page.keyboard.type(KEY);
     await page.keyboard.press("Enter");
     await expect.poll(() => page.locator("#connection").textContent(), { timeout: 15_000 }).toBe("Live");
-    await expect.poll(() => page.getByLabel("Model").inputValue(), { timeout: 15_000 }).toBe("reel-toy");
+    await expect
+      .poll(() => page.getByLabel("Model", { exact: true }).inputValue(), { timeout: 15_000 })
+      .toBe("reel-toy");
     expect(await page.evaluate('localStorage.getItem("reel.apiKey")')).toBe(KEY);
 
     // Record every status the gallery shows, as it changes.
@@ -98,9 +100,9 @@ describe.skipIf(!HAVE)("web studio in Chromium", () => {
       }).observe(document.getElementById("gallery"), { childList: true, subtree: true });
     })()`);
 
-    await page.getByLabel("Prompt").fill(PROMPT);
-    await page.getByLabel("Seed").fill("7");
-    await page.getByLabel("Prompt").focus();
+    await page.getByLabel("Prompt", { exact: true }).fill(PROMPT);
+    await page.getByLabel("Seed", { exact: true }).fill("7");
+    await page.getByLabel("Prompt", { exact: true }).focus();
     await page.getByRole("button", { name: "Generate" }).click();
     await page.getByText(/^Queued /).waitFor({ timeout: 15_000 });
     const queuedMessage = (await page.locator("#message").textContent()) ?? "";
@@ -174,10 +176,53 @@ describe.skipIf(!HAVE)("web studio in Chromium", () => {
 
   it("shows an error from the API in the page (bad seed)", async () => {
     await page.setViewportSize({ width: 1280, height: 900 });
-    await page.getByLabel("Prompt").fill("anything");
-    await page.getByLabel("Seed").fill("-5");
+    await page.getByLabel("Prompt", { exact: true }).fill("anything");
+    await page.getByLabel("Seed", { exact: true }).fill("-5");
     await page.getByRole("button", { name: "Generate" }).click();
     await expect.poll(() => page.locator("#message").textContent(), { timeout: 15_000 }).toMatch(/seed/);
     expect(await page.locator("#message").getAttribute("class")).toContain("error");
   });
+
+  it("makes a three-shot story: plan, edit, reorder, render with per-shot progress, play, re-render one shot", async () => {
+    await page.setViewportSize({ width: 1280, height: 900 });
+    const shotStatuses = () => page.locator("#story-shots .shot-status").allTextContents();
+    await page
+      .getByLabel("Story prompts, one shot per line")
+      .fill("a red ball rolls to the right over green grass\nit stops under an orange sunset\na blue star spins");
+    await page.getByLabel("Story seed").fill("3");
+    await page.getByRole("button", { name: "Plan shots" }).click();
+    await expect.poll(() => page.locator("#story-shots .shot").count(), { timeout: 15_000 }).toBe(3);
+    // edit shot 3, swap shots 2 and 3 and back (keyboard-reachable buttons), then render
+    await page.getByLabel("Shot 3 prompt").fill("a blue star spins on a checkerboard");
+    await page.getByRole("button", { name: "Move shot 2 down" }).click();
+    expect(await page.getByLabel("Shot 2 prompt").inputValue()).toBe("a blue star spins on a checkerboard");
+    await page.getByRole("button", { name: "Move shot 3 up" }).click();
+    expect(await page.getByLabel("Shot 3 prompt").inputValue()).toBe("a blue star spins on a checkerboard");
+
+    await page.evaluate(`(() => {
+      const seen = (window.storySeen = new Set());
+      new MutationObserver(() => {
+        for (const s of document.querySelectorAll("#story-shots .shot-status")) seen.add(s.textContent);
+      }).observe(document.getElementById("story-shots"), { childList: true, subtree: true, characterData: true });
+    })()`);
+    await page.getByRole("button", { name: "Render story" }).click();
+    await expect.poll(() => page.locator("#story-status").textContent(), { timeout: 240_000 }).toMatch(/^Story: done/);
+    expect(await shotStatuses()).toEqual(["rendered", "rendered", "rendered"]);
+    const seen = (await page.evaluate("[...window.storySeen]")) as string[];
+    expect(
+      seen.some((t) => /^rendering \d+%$/.test(t)),
+      `shot statuses seen: ${seen.join(", ")}`,
+    ).toBe(true);
+    const film = (await page.locator("#player").getAttribute("src")) ?? "";
+    expect(film).toMatch(/^\/files\/story_/);
+    await expect
+      .poll(() => page.evaluate("document.getElementById('player').duration"), { timeout: 30_000 })
+      .toBeGreaterThan(2);
+    expect(await page.locator("#story-board").isVisible()).toBe(true);
+
+    await page.getByRole("button", { name: "Re-render shot 2" }).click();
+    await expect.poll(() => page.locator("#story-status").textContent(), { timeout: 240_000 }).toMatch(/^Shot 2: done/);
+    expect(await shotStatuses()).toEqual(["cached", "rendered", "cached"]);
+    expect(await page.locator("#player").getAttribute("src")).not.toBe(film);
+  }, 600_000);
 });

@@ -9,6 +9,7 @@ import {
   saveApiKey,
   sendJson,
 } from "./api.ts";
+import { initStoryEditor } from "./story.ts";
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
@@ -310,6 +311,19 @@ $<HTMLFormElement>("key-form").addEventListener("submit", (ev) => {
 });
 keyInput.value = apiKey();
 model.addEventListener("change", fillModelFields);
+
+initStoryEditor({
+  model: () => model.value,
+  play(url, caption) {
+    player.removeAttribute("poster");
+    player.src = url;
+    playerCaption.textContent = caption;
+    player.focus();
+    void player.play().catch(() => {
+      // autoplay may be refused; the controls are there
+    });
+  },
+});
 
 void loadModels();
 connect();
