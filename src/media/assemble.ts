@@ -133,7 +133,10 @@ export async function assembleVideo(o: AssembleOptions): Promise<Timeline> {
     const dir = mkdtempSync(join(tmpdir(), "reel-subs-"));
     const srt = join(dir, "subs.srt");
     copyFileSync(o.burnSubtitles, srt);
-    graph.push(`[${acc}]subtitles=filename=${srt}:force_style='Fontsize=18,MarginV=12'[vsub]`);
+    // White text on a half-transparent black box (BorderStyle 3): readable on any picture,
+    // including the bright skies and white backdrops a thin outline gets lost on.
+    const style = "Fontsize=18,MarginV=12,BorderStyle=3,Outline=1,Shadow=0,OutlineColour=&H60000000";
+    graph.push(`[${acc}]subtitles=filename=${srt}:force_style='${style}'[vsub]`);
     acc = "vsub";
     cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
   }
