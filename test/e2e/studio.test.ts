@@ -3,7 +3,8 @@
  * studio in Debian's Chromium driven by playwright-core. Enters the API key, types a prompt,
  * watches live progress and latent previews arrive over /studio/events, plays the finished
  * video, and checks the page's labels and phone-width layout. Chromium missing: skipped with a reason locally, a
- * failure under CI=true. REEL_STUDIO_SCREENSHOT=docs/studio.png saves a screenshot.
+ * failure under CI=true. REEL_STUDIO_SCREENSHOT=docs/studio.png saves a screenshot
+ * (REEL_STUDIO_STORY_SCREENSHOT=docs/studio-story.png: the story editor after a render).
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
@@ -219,6 +220,10 @@ describe.skipIf(!HAVE)("web studio in Chromium", () => {
       .poll(() => page.evaluate("document.getElementById('player').duration"), { timeout: 30_000 })
       .toBeGreaterThan(2);
     expect(await page.locator("#story-board").isVisible()).toBe(true);
+    if (process.env.REEL_STUDIO_STORY_SCREENSHOT)
+      await page
+        .locator("section[aria-labelledby=story-h]")
+        .screenshot({ path: process.env.REEL_STUDIO_STORY_SCREENSHOT });
 
     await page.getByRole("button", { name: "Re-render shot 2" }).click();
     await expect.poll(() => page.locator("#story-status").textContent(), { timeout: 240_000 }).toMatch(/^Shot 2: done/);
