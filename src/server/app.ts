@@ -15,6 +15,7 @@ import { handleOpenAI } from "./openai.ts";
 import { openQueue } from "./queue/index.ts";
 import { FINAL_STATUSES, JOB_STATUSES } from "./queue/queue.ts";
 import { FileStorage } from "./storage/storage.ts";
+import { RateLimiter } from "./rate-limit.ts";
 import { handleStories } from "./stories.ts";
 import { sendPreview, serveStudio, streamEvents, studioModels } from "./studio.ts";
 import { Worker } from "./worker.ts";
@@ -108,6 +109,7 @@ export async function startServer(config: ServerConfig, log: (m: string) => void
     }
   });
   const owners = new Map(config.keys.map((k) => [k.key, k.owner]));
+  const limiter = config.limits.postsPerMinute > 0 ? new RateLimiter(config.limits.postsPerMinute) : null;
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? "/", "http://reel.local");
@@ -177,6 +179,17 @@ export async function startServer(config: ServerConfig, log: (m: string) => void
         res.writeHead(200, { "content-type": "text/plain; version=0.0.4" });
         res.end(`${lines.join("\n")}\n`);
         return;
+      }
+      if (limiter && req.method === "POST" && api !== "other") {
+        const wait = limiter.take(owner);
+        if (wait !== null) {
+          res.setHeader("retry-after", String(wait));
+          throw new ApiError(
+            429,
+            "rate_limit_exceeded",
+            `more than ${config.limits.postsPerMinute} POST requests a minute for this key; retry in ${wait} s`,
+          );
+        }
       }
       const base = `http://${req.headers.host ?? `${config.host}:${config.port}`}`;
       baseForCallbacks = base;

@@ -4,7 +4,8 @@
  * Environment: REEL_API_KEYS (comma-separated Bearer keys), REEL_API_KEYS_FILE (one key a
  * line, # comments), REEL_MODEL_ALIASES (`sora-2=reel-toy,...`), REEL_URL_ALLOW (`host:port`
  * pairs that image_url / callback_url may reach even when private), REEL_OUTPUT_TTL_S (24 h),
- * REEL_LEASE_MS (job lease, 30 s), REEL_DEFAULT_MODEL.
+ * REEL_LEASE_MS (job lease, 30 s), REEL_DEFAULT_MODEL, REEL_RATE_LIMIT (POST requests per key
+ * per minute; unset or 0: no limit).
  */
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
@@ -27,6 +28,8 @@ export interface Limits {
   readonly maxFrames: number;
   /** Queued + running tasks per key (Ark: 120 queued per account). */
   readonly maxQueuedPerKey: number;
+  /** POST requests per key per minute (creates, remixes, plans, re-renders); 0: no limit. */
+  readonly postsPerMinute: number;
 }
 
 export interface ApiKey {
@@ -64,6 +67,7 @@ export const DEFAULT_LIMITS: Limits = {
   allowHosts: [],
   maxFrames: 121,
   maxQueuedPerKey: 120,
+  postsPerMinute: 0,
 };
 
 export function ownerOf(key: string): string {

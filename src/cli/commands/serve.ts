@@ -60,6 +60,7 @@ export async function run(args: string[]): Promise<number> {
     keys: loadKeys(env),
     limits: {
       ...DEFAULT_LIMITS,
+      postsPerMinute: int("REEL_RATE_LIMIT (POST requests per key per minute)", env.REEL_RATE_LIMIT, 0, 0, 1_000_000),
       allowHosts: (env.REEL_URL_ALLOW ?? "")
         .split(",")
         .map((s) => s.trim())
