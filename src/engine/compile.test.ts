@@ -13,7 +13,7 @@ import { Graph, Scope } from "./graph.ts";
 import { linearInt8, linearRaw } from "./ops/index.ts";
 import { ortRuntime } from "./runtime-ort.ts";
 import { writeSafetensors } from "./safetensors.ts";
-import { f32, f32ToBf16, f32ToF16 } from "./tensor.ts";
+import { f8e4m3fnToF32, f32, f32ToBf16, f32ToF16 } from "./tensor.ts";
 import { weightMapFromFiles } from "./weights.ts";
 
 const tmp = tempDir();
@@ -85,6 +85,53 @@ describe("compile", () => {
       expect(statSync(join(cache, "graphs", "links", converted[0]!)).mtimeMs).toBe(mtime);
     });
   }
+
+  it("decodes float8 E4M3FN (ComfyUI/Kijai fp8 checkpoints) exactly", () => {
+    const bytes = Uint8Array.from([0x38, 0x40, 0xb8, 0x7e, 0xfe, 0x01, 0x08, 0x00, 0x80, 0x7f, 0x3c]);
+    const v = [...f8e4m3fnToF32(bytes)];
+    expect(v.slice(0, 9)).toEqual([1, 2, -1, 448, -448, 2 ** -9, 2 ** -6, 0, -0]);
+    expect(Number.isNaN(v[9])).toBe(true);
+    expect(v[10]).toBe(1.5);
+  });
+
+  it("loads float8 E4M3FN weights, widened to float32 into the cache", async () => {
+    const cache = join(tmp.dir, "c-f8");
+    const path = join(tmp.dir, "w-f8.safetensors");
+    // nearest fp8 byte for each value (the test's own encoder: a search over all 256 codes)
+    const table = f8e4m3fnToF32(Uint8Array.from({ length: 256 }, (_, i) => i));
+    const enc = (xs: Float32Array) =>
+      Uint8Array.from(xs, (x) => {
+        let best = 0;
+        for (let b = 1; b < 256; b++)
+          if (!Number.isNaN(table[b]!) && Math.abs(table[b]! - x) < Math.abs(table[best]! - x)) best = b;
+        return best;
+      });
+    const w8 = enc(W);
+    writeSafetensors(path, {
+      "fc.weight": { dtype: "float8e4m3fn", dims: [6, 5], data: w8 },
+      "fc.bias": { dtype: "float32", dims: [6], data: B },
+    });
+    const s = await compile(linearGraph("lin-f8"), weightMapFromFiles([path]), {
+      runtime: ortRuntime,
+      device: "cpu",
+      threads: 1,
+      cacheDir: cache,
+    });
+    const y = (await s.run({ x: f32([3, 5], X) })).y!.data as Float32Array;
+    // exact against the decoded weights; fp8's rounding only against the originals
+    expectClose(y, ref.linear(X, f8e4m3fnToF32(w8), B, 3, 5, 6), 1e-5, 1e-5);
+    expectClose(y, ref.linear(X, W, B, 3, 5, 6), 0.3, 0.15);
+  });
+
+  it("refuses scaled fp8 files (scale_weight factors) with a message saying which files work", () => {
+    const path = join(tmp.dir, "w-f8-scaled.safetensors");
+    writeSafetensors(path, {
+      "fc.weight": { dtype: "float8e4m3fn", dims: [6, 5], data: new Uint8Array(30) },
+      "fc.scale_weight": { dtype: "float32", dims: [1], data: new Float32Array([0.5]) },
+      scaled_fp8: { dtype: "float8e4m3fn", dims: [0], data: new Uint8Array(0) },
+    });
+    expect(() => weightMapFromFiles([path])).toThrow(/"scaled" fp8 checkpoint.*plain fp8_e4m3fn, bf16 or fp16/);
+  });
 
   it("int8 linear: derived weights cached once, output within quantization error", async () => {
     const cache = join(tmp.dir, "c-int8");

@@ -22,7 +22,7 @@ import {
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { ReelError } from "../errors.ts";
-import { DTYPES } from "./dtype.ts";
+import { type DType, DTYPES } from "./dtype.ts";
 import type { DeriveKind, Graph, ParamRecord } from "./graph.ts";
 import { type ExternalRef, encodeModel } from "./onnx/encode.ts";
 import type { InferenceSession, Runtime, SessionOptions } from "./runtime.ts";
@@ -72,11 +72,14 @@ function linkInto(linksDir: string, path: string): string {
   return name;
 }
 
-/** Converts every F16/BF16 tensor of `file` to F32 into a cached safetensors file; returns its header. */
+/** Stored dtypes bound as float32 through a converted copy (the CPU kernels need float32). */
+const WIDENED: ReadonlySet<DType> = new Set(["float16", "bfloat16", "float8e4m3fn"]);
+
+/** Converts every F16/BF16/F8 tensor of `file` to F32 into a cached safetensors file; returns its header. */
 function convertedCopy(linksDir: string, file: SafetensorsHeader): SafetensorsHeader {
   const target = join(linksDir, `conv-${sha(fileIdentity(file.path)).slice(0, 24)}.safetensors`);
   if (existsSync(target)) return readHeader(target);
-  const todo = [...file.tensors.values()].filter((t) => t.dtype === "float16" || t.dtype === "bfloat16");
+  const todo = [...file.tensors.values()].filter((t) => WIDENED.has(t.dtype));
   writeSafetensorsStream(
     target,
     todo.map((t) => ({ name: t.name, dtype: "float32", shape: t.shape })),
@@ -169,7 +172,7 @@ export function prepareModelFile(g: Graph, weights: WeightMap, cacheDir: string)
     let file = w.file;
     let entry = w.entry;
     if (entry.dtype !== p.value.dtype) {
-      if (p.value.dtype !== "float32" || (entry.dtype !== "float16" && entry.dtype !== "bfloat16"))
+      if (p.value.dtype !== "float32" || !WIDENED.has(entry.dtype))
         throw new ReelError("E_WEIGHTS_MISMATCH", `"${p.key}": cannot use a ${entry.dtype} tensor as ${p.value.dtype}`);
       let conv = converted.get(file.path);
       if (conv === undefined) {

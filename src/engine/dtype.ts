@@ -1,5 +1,15 @@
 /** Element types the engine knows, with their ONNX TensorProto enum and byte size. */
-export type DType = "float32" | "float16" | "bfloat16" | "float64" | "int64" | "int32" | "int8" | "uint8" | "bool";
+export type DType =
+  | "float32"
+  | "float16"
+  | "bfloat16"
+  | "float8e4m3fn"
+  | "float64"
+  | "int64"
+  | "int32"
+  | "int8"
+  | "uint8"
+  | "bool";
 
 export const DTYPES: Record<DType, { onnx: number; bytes: number }> = {
   float32: { onnx: 1, bytes: 4 },
@@ -11,10 +21,11 @@ export const DTYPES: Record<DType, { onnx: number; bytes: number }> = {
   float16: { onnx: 10, bytes: 2 },
   float64: { onnx: 11, bytes: 8 },
   bfloat16: { onnx: 16, bytes: 2 },
+  float8e4m3fn: { onnx: 17, bytes: 1 },
 };
 
 export function isFloat(d: DType): boolean {
-  return d === "float32" || d === "float16" || d === "bfloat16" || d === "float64";
+  return d === "float32" || d === "float16" || d === "bfloat16" || d === "float8e4m3fn" || d === "float64";
 }
 
 /** Safetensors dtype names (the subset reel reads and writes). */
@@ -22,6 +33,7 @@ export const SAFETENSORS_DTYPES: Record<string, DType> = {
   F32: "float32",
   F16: "float16",
   BF16: "bfloat16",
+  F8_E4M3: "float8e4m3fn",
   F64: "float64",
   I64: "int64",
   I32: "int32",

@@ -11,7 +11,7 @@
 import { closeSync, fstatSync, openSync, readSync, renameSync, rmSync, writeSync } from "node:fs";
 import { ReelError } from "../errors.ts";
 import { DTYPES, type DType, SAFETENSORS_DTYPES, safetensorsName } from "./dtype.ts";
-import { bf16ToF32, f16ToF32, type HostTensor, numel, type TypedData } from "./tensor.ts";
+import { bf16ToF32, f16ToF32, f8e4m3fnToF32, type HostTensor, numel, type TypedData } from "./tensor.ts";
 
 /** Headers above this are refused (the reference implementation uses the same bound). */
 export const MAX_HEADER_BYTES = 100 * 1024 * 1024;
@@ -161,11 +161,13 @@ export function readTensorRaw(header: SafetensorsHeader, name: string): HostTens
   return { dtype: entry.dtype, dims: entry.shape, data: viewAs(entry.dtype, bytes.buffer) };
 }
 
-/** Reads one tensor, widening F16/BF16 to float32. */
+/** Reads one tensor, widening F16/BF16/F8_E4M3 to float32. */
 export function readTensor(header: SafetensorsHeader, name: string): HostTensor {
   const t = readTensorRaw(header, name);
   if (t.dtype === "float16") return { dtype: "float32", dims: t.dims, data: f16ToF32(t.data as Uint16Array) };
   if (t.dtype === "bfloat16") return { dtype: "float32", dims: t.dims, data: bf16ToF32(t.data as Uint16Array) };
+  if (t.dtype === "float8e4m3fn")
+    return { dtype: "float32", dims: t.dims, data: f8e4m3fnToF32(t.data as Uint8Array) };
   return t;
 }
 
@@ -183,6 +185,7 @@ function viewAs(dtype: DType, buf: ArrayBuffer): TypedData {
       return new Int8Array(buf);
     case "uint8":
     case "bool":
+    case "float8e4m3fn":
       return new Uint8Array(buf);
     case "float16":
     case "bfloat16":

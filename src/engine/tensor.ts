@@ -51,6 +51,25 @@ export function bf16ToF32(src: Uint16Array): Float32Array {
   return new Float32Array(bits.buffer);
 }
 
+/**
+ * float8 E4M3FN (as bytes) to float32: 1 sign, 4 exponent (bias 7), 3 mantissa bits; no
+ * infinities, S.1111.111 is NaN; largest finite 448. (PyTorch's torch.float8_e4m3fn, the
+ * format of ComfyUI/Kijai `*_fp8_e4m3fn` checkpoints.)
+ */
+export function f8e4m3fnToF32(src: Uint8Array): Float32Array {
+  F8_TABLE ??= Float32Array.from({ length: 256 }, (_, b) => {
+    const s = b & 0x80 ? -1 : 1;
+    const e = (b >> 3) & 0xf;
+    const m = b & 7;
+    if (e === 15 && m === 7) return Number.NaN;
+    return e === 0 ? s * (m / 8) * 2 ** -6 : s * (1 + m / 8) * 2 ** (e - 7);
+  });
+  const out = new Float32Array(src.length);
+  for (let i = 0; i < src.length; i++) out[i] = F8_TABLE[src[i]!]!;
+  return out;
+}
+let F8_TABLE: Float32Array | null = null;
+
 /** Float32 to IEEE half bits, round to nearest even. */
 export function f32ToF16(src: Float32Array): Uint16Array {
   const out = new Uint16Array(src.length);

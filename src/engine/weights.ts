@@ -24,6 +24,12 @@ export function weightMapFromFiles(
   const map = new Map<string, WeightSource>();
   for (const path of paths) {
     const file = isPthPath(path) ? readPthHeader(path) : readHeader(path);
+    if (file.tensors.has("scaled_fp8"))
+      throw new ReelError(
+        "E_WEIGHTS_MISMATCH",
+        `${path} is a "scaled" fp8 checkpoint (per-tensor scale_weight factors), which reel does not apply yet; ` +
+          "use the plain fp8_e4m3fn, bf16 or fp16 file of the same model",
+      );
     for (const entry of file.tensors.values()) {
       const key = rename(entry.name);
       if (key === null) continue;
@@ -53,7 +59,7 @@ export function declaredParams(g: Graph): Map<string, DeclaredParam> {
   return out;
 }
 
-const FLOATS: ReadonlySet<DType> = new Set(["float32", "float16", "bfloat16"]);
+const FLOATS: ReadonlySet<DType> = new Set(["float32", "float16", "bfloat16", "float8e4m3fn"]);
 
 /**
  * Checks declared params against a weight map. Throws one E_WEIGHTS_MISMATCH listing all

@@ -1,5 +1,5 @@
 /** Shape ops: reshape, transpose, slice, concat, split, (un)squeeze, gather, expand, cast. */
-import type { DType } from "../dtype.ts";
+import { type DType, DTYPES } from "../dtype.ts";
 import { attr, type Graph, type Value } from "../graph.ts";
 
 function show(v: Value): string {
@@ -130,8 +130,5 @@ export function expand(g: Graph, x: Value, shape: readonly number[]): Value {
 /** [ONNX Cast](https://onnx.ai/onnx/operators/onnx__Cast.html). */
 export function cast(g: Graph, x: Value, to: DType): Value {
   if (x.dtype === to) return x;
-  const onnxTo = { float32: 1, uint8: 2, int8: 3, int32: 6, int64: 7, bool: 9, float16: 10, float64: 11, bfloat16: 16 }[
-    to
-  ];
-  return g.node("Cast", [x], { dtype: to, shape: x.shape }, { to: attr.int(onnxTo) });
+  return g.node("Cast", [x], { dtype: to, shape: x.shape }, { to: attr.int(DTYPES[to].onnx) });
 }
