@@ -166,8 +166,7 @@ export function readTensor(header: SafetensorsHeader, name: string): HostTensor 
   const t = readTensorRaw(header, name);
   if (t.dtype === "float16") return { dtype: "float32", dims: t.dims, data: f16ToF32(t.data as Uint16Array) };
   if (t.dtype === "bfloat16") return { dtype: "float32", dims: t.dims, data: bf16ToF32(t.data as Uint16Array) };
-  if (t.dtype === "float8e4m3fn")
-    return { dtype: "float32", dims: t.dims, data: f8e4m3fnToF32(t.data as Uint8Array) };
+  if (t.dtype === "float8e4m3fn") return { dtype: "float32", dims: t.dims, data: f8e4m3fnToF32(t.data as Uint8Array) };
   return t;
 }
 
