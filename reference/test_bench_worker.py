@@ -24,7 +24,16 @@ sys.path.insert(0, HERE)
 
 import safetensors_io  # noqa: E402
 
-ENV = dict(os.environ, OPENBLAS_CORETYPE="SkylakeX", GLIBC_TUNABLES="glibc.malloc.hugetlb=1")
+def _has_avx512():
+    try:
+        with open("/proc/cpuinfo") as f:
+            return any(line.startswith("flags") and " avx512f" in line for line in f)
+    except OSError:
+        return False
+
+
+# OpenBLAS's AVX-512 kernels where the CPU has them (forcing them elsewhere dies with SIGILL).
+ENV = dict(os.environ, GLIBC_TUNABLES="glibc.malloc.hugetlb=1", **({"OPENBLAS_CORETYPE": "SkylakeX"} if _has_avx512() else {}))
 
 MEDIUM = {"model_type": "t2v", "patch_size": [1, 2, 2], "text_len": 512, "in_dim": 16, "dim": 1536,
           "ffn_dim": 8960, "freq_dim": 256, "text_dim": 4096, "out_dim": 16, "num_heads": 12, "num_layers": 2,

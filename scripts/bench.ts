@@ -1,9 +1,15 @@
 /** Benchmarks: `npm run bench -- <name> [options]`. Each prints JSON lines on stdout. */
 import { benchDit } from "./bench/dit.ts";
+import { benchDitProfile } from "./bench/dit-profile.ts";
 import { benchStory } from "./bench/story.ts";
 import { benchToy } from "./bench/toy.ts";
 
-const BENCHES: Record<string, (argv: string[]) => Promise<void>> = { dit: benchDit, story: benchStory, toy: benchToy };
+const BENCHES: Record<string, (argv: string[]) => Promise<void>> = {
+  dit: benchDit,
+  "dit-profile": benchDitProfile,
+  story: benchStory,
+  toy: benchToy,
+};
 
 const [name, ...rest] = process.argv.slice(2);
 const run = name === undefined ? undefined : BENCHES[name];

@@ -7,6 +7,7 @@ import { spawnSync } from "node:child_process";
 import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { missingFixtures, WAN21_FIXTURES } from "./helpers/fixtures.ts";
+import { openblasEnv } from "../scripts/bench/openblas.ts";
 
 const PY = process.env.REEL_TORCH_PYTHON ?? "/usr/bin/python3";
 const ROOT = resolve(import.meta.dirname, "..");
@@ -26,7 +27,7 @@ function py(args: string[]) {
   return spawnSync(PY, args, {
     cwd: ROOT,
     encoding: "utf8",
-    env: { ...process.env, OPENBLAS_CORETYPE: "SkylakeX" },
+    env: { ...process.env, ...openblasEnv() },
     timeout: 300_000,
   });
 }

@@ -117,6 +117,25 @@ def object_mask(x):
     return ((x - blur).abs().sum(dim=1, keepdim=True) > 0.15).float()
 
 
+def object_crop(frame, crop, rng, fallback):
+    """A crop corner [y, x] around a random object pixel of frame [3, H, W] (pixels that differ
+    from their 9x9 mean, as in object_mask), jittered by a quarter crop; `fallback` when none.
+    Random crops of these scenes are mostly flat background: the objects are what the VAE
+    must not lose, so most training crops are put on them."""
+    H, W = frame.shape[1:]
+    pad = np.pad(frame, ((0, 0), (4, 4), (4, 4)), mode="edge")
+    c = np.pad(pad.cumsum(1).cumsum(2), ((0, 0), (1, 0), (1, 0)))
+    box = (c[:, 9:, 9:] - c[:, :-9, 9:] - c[:, 9:, :-9] + c[:, :-9, :-9]) / 81.0
+    ys, xs = np.nonzero(np.abs(frame - box).sum(axis=0) > 0.15)
+    if len(ys) == 0:
+        return fallback
+    i = rng.integers(0, len(ys))
+    j = rng.integers(-(crop // 4), crop // 4 + 1, size=2)
+    y = int(np.clip(ys[i] - crop // 2 + j[0], 0, H - crop))
+    x = int(np.clip(xs[i] - crop // 2 + j[1], 0, W - crop))
+    return y, x
+
+
 def stage_vae(args):
     dev = device_of(args)
     torch.manual_seed(args.seed)
@@ -149,6 +168,8 @@ def stage_vae(args):
         v = toy_data.to_video(next(data)[1])  # [3, 17, 128, 128]
         t = rng.integers(0, v.shape[1] - win + 1)
         y, x_ = rng.integers(0, v.shape[2] - crop + 1, size=2)
+        if crop < v.shape[2] and rng.random() < args.obj_crops:
+            y, x_ = object_crop(v[:, t + win // 2], crop, rng, (y, x_))
         return v[:, t:t + win, y:y + crop, x_:x_ + crop]
 
     while step < total and (time.time() - t0) < args.minutes * 60 and not STOP["requested"]:
@@ -270,7 +291,12 @@ def stage_dit(args):
     elif args.dit_init:
         # Warm start (e.g. after a new VAE): another run's raw DiT + text encoder weights, a
         # fresh optimiser, schedule and EMA. The latent space changes, the text side does not.
-        st = torch.load(args.dit_init, map_location=dev)
+        if os.path.isdir(args.dit_init):  # a model folder (e.g. the shipped models/reel-toy): its fp16 weights
+            st = {"dit": {k: v.float() for k, v in safetensors_io.load(os.path.join(args.dit_init, "diffusion_pytorch_model.safetensors"))[0].items()},
+                  "t5": {k: v.float() for k, v in safetensors_io.load(os.path.join(args.dit_init, "models_t5_reel-toy-enc-fp16.safetensors"))[0].items()},
+                  "step": json.load(open(os.path.join(args.dit_init, "reel.json")))["training"]["dit_steps"]}
+        else:
+            st = torch.load(args.dit_init, map_location=dev)
         dit.load_state_dict(st["dit"])
         t5.load_state_dict(st["t5"])
         ema = {k: v.detach().clone().float() for k, v in list(dit.state_dict().items()) + [("t5." + k, v) for k, v in t5.state_dict().items()]}
@@ -453,10 +479,11 @@ def main(argv):
     ap.add_argument("--cuda", action="store_true")
     ap.add_argument("--obj-weight", type=float, default=8.0, help="vae: extra loss weight on object pixels")
     ap.add_argument("--crop", type=int, default=64, help="vae: square crop size (multiple of 8)")
+    ap.add_argument("--obj-crops", type=float, default=0.75, help="vae: fraction of crops centred on an object pixel")
     ap.add_argument("--window", type=int, default=17, help="vae: frames per training window (4n+1)")
     ap.add_argument("--vae-init", default="", help="vae/recon: start from these (fp16) VAE weights, e.g. a shipped model's")
     ap.add_argument("--vae-dim", type=int, default=0, help="vae: base width of a new run's VAE (default 8); kept in RUN/vae_config.json")
-    ap.add_argument("--dit-init", default="", help="dit: warm-start from another run's dit.pt (weights only)")
+    ap.add_argument("--dit-init", default="", help="dit: warm-start from another run's dit.pt or a model folder such as models/reel-toy (weights only)")
     ap.add_argument("--no-ema", dest="ema", action="store_false", help="export: raw weights instead of the EMA")
     args = ap.parse_args(argv)
     if args.stage in ("vae", "dit"):  # the loops that check STOP; other stages just die

@@ -70,14 +70,21 @@ export async function benchDit(argv: string[]): Promise<void> {
       precisions: { type: "string", default: "f32,int8" },
       dir: { type: "string", default: join(process.env.REEL_CACHE_DIR ?? join(homedir(), ".cache", "reel"), "bench") },
       "no-torch": { type: "boolean", default: false },
+      // A slice of the model (e.g. 4 of its 30 blocks) for quick A/B runs of engine changes.
+      layers: { type: "string", default: "" },
     },
   });
   const threads = Number(values.threads);
   const tokensList = values.tokens.split(",").map(Number);
   const precisions = values.precisions.split(",") as ("f32" | "int8")[];
-  const cfg = preset("t2v-1.3B");
+  const full = preset("t2v-1.3B");
+  const cfg: WanConfig = values.layers ? { ...full, num_layers: Number(values.layers) } : full;
+  if (!Number.isInteger(cfg.num_layers) || cfg.num_layers < 1 || cfg.num_layers > full.num_layers) {
+    throw new Error(`--layers ${values.layers}: expected an integer from 1 to ${full.num_layers}`);
+  }
   mkdirSync(values.dir, { recursive: true });
-  const weightsPath = join(values.dir, "wan21-t2v-1.3B-random-seed0.safetensors");
+  const slice = cfg.num_layers === full.num_layers ? "" : `-${cfg.num_layers}blocks`;
+  const weightsPath = join(values.dir, `wan21-t2v-1.3B${slice}-random-seed0.safetensors`);
   if (!existsSync(weightsPath)) {
     process.stderr.write(`writing deterministic random weights to ${weightsPath} ...\n`);
     const t0 = performance.now();
@@ -184,7 +191,7 @@ export async function benchDit(argv: string[]): Promise<void> {
       const e = err(read(p));
       const line = {
         bench: "dit",
-        model: "wan2.1-t2v-1.3B",
+        model: `wan2.1-t2v-1.3B${slice}`,
         tokens,
         precision: p,
         threads,

@@ -16,6 +16,7 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { resolveModel } from "../../src/models/discovery.ts";
 import { UmT5Tokenizer } from "../../src/models/t5/tokenizer.ts";
+import { openblasEnv } from "./openblas.ts";
 
 const PROMPTS = [
   "a red ball bounces to the right over green grass",
@@ -109,7 +110,7 @@ export async function benchToy(argv: string[]): Promise<void> {
         ],
         {
           encoding: "utf8",
-          env: { ...process.env, OPENBLAS_CORETYPE: "SkylakeX", GLIBC_TUNABLES: "glibc.malloc.hugetlb=1" },
+          env: { ...process.env, ...openblasEnv(), GLIBC_TUNABLES: "glibc.malloc.hugetlb=1" },
         },
       );
       if (r.status !== 0) throw new Error(`bench_toy.py failed (${r.status}): ${r.stderr}`);

@@ -6,6 +6,7 @@
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { openblasEnv } from "./openblas.ts";
 
 export const TORCH_PYTHON = process.env.REEL_TORCH_PYTHON ?? "/usr/bin/python3";
 const TORCH_WORKER = fileURLToPath(new URL("../../reference/bench_worker.py", import.meta.url));
@@ -20,10 +21,11 @@ export class BenchWorker {
   constructor(kind: "torch" | "reel", threads: number, label: string = kind) {
     const env = {
       ...process.env,
-      OPENBLAS_CORETYPE: "SkylakeX",
+      ...openblasEnv(),
       OPENBLAS_NUM_THREADS: String(threads),
       OMP_NUM_THREADS: String(threads),
-      GLIBC_TUNABLES: "glibc.malloc.hugetlb=1",
+      // Both peers get the same malloc tunables; REEL_BENCH_GLIBC_TUNABLES tries others.
+      GLIBC_TUNABLES: process.env.REEL_BENCH_GLIBC_TUNABLES ?? "glibc.malloc.hugetlb=1",
       REEL_NO_REEXEC: "1",
     };
     this.proc =

@@ -81,6 +81,8 @@ class OrtSession implements InferenceSession {
   }
 
   async release(): Promise<void> {
+    // REEL_ORT_PROFILE=prefix: ORT's per-node profile of every run (chrome trace JSON) is written on release.
+    if (process.env.REEL_ORT_PROFILE) this.session.endProfiling();
     await this.session.release();
   }
 }
@@ -120,6 +122,9 @@ export const ortRuntime: Runtime = {
       interOpNumThreads: 1,
       graphOptimizationLevel: "all",
       enableCpuMemArena: o.memArena ?? false,
+      ...(process.env.REEL_ORT_PROFILE
+        ? { enableProfiling: true, profileFilePrefix: process.env.REEL_ORT_PROFILE }
+        : {}),
       extra: {
         session,
         ...(o.disableConstantFolding ? { optimization: { disable_specified_optimizers: "ConstantFolding" } } : {}),
