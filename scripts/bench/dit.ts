@@ -18,6 +18,7 @@ import { f32 } from "../../src/engine/tensor.ts";
 import { weightMapFromFiles } from "../../src/engine/weights.ts";
 import { preset, type WanConfig } from "../../src/models/wan/config.ts";
 import { wanParams } from "../../src/models/wan/model.ts";
+import { cpuHasAvx512, cpuHasBf16 } from "./openblas.ts";
 import { BenchWorker } from "./worker.ts";
 
 /** Latent sizes for a token count at 480×832 (latent 60×104, grid 30×52 = 1,560 tokens per latent frame). */
@@ -70,11 +71,19 @@ export async function benchDit(argv: string[]): Promise<void> {
       precisions: { type: "string", default: "f32,int8" },
       dir: { type: "string", default: join(process.env.REEL_CACHE_DIR ?? join(homedir(), ".cache", "reel"), "bench") },
       "no-torch": { type: "boolean", default: false },
+      // torch bf16 autocast: "auto" runs it only where the CPU has native bf16 (AVX512_BF16);
+      // elsewhere it is emulated (~9x slower than f32, not the peer's best) and left out.
+      "torch-bf16": { type: "string", default: "auto" },
       // A slice of the model (e.g. 4 of its 30 blocks) for quick A/B runs of engine changes.
       layers: { type: "string", default: "" },
     },
   });
   const threads = Number(values.threads);
+  if (!["auto", "on", "off"].includes(values["torch-bf16"]))
+    throw new Error(`--torch-bf16 ${values["torch-bf16"]}: expected auto, on or off`);
+  const torchBf16 = values["torch-bf16"] === "on" || (values["torch-bf16"] === "auto" && cpuHasBf16());
+  if (!torchBf16)
+    process.stderr.write("torch bf16: left out (no AVX512_BF16 on this CPU; --torch-bf16 on forces it)\n");
   const tokensList = values.tokens.split(",").map(Number);
   const precisions = values.precisions.split(",") as ("f32" | "int8")[];
   const full = preset("t2v-1.3B");
@@ -153,7 +162,7 @@ export async function benchDit(argv: string[]): Promise<void> {
         ...(torch
           ? ([
               ["torch", "torch_f32", { precision: "f32" }],
-              ["torch", "torch_bf16", { precision: "bf16" }],
+              ...(torchBf16 ? [["torch", "torch_bf16", { precision: "bf16" }]] : []),
             ] as [string, string, Record<string, unknown>][])
           : []),
       ];
@@ -185,7 +194,7 @@ export async function benchDit(argv: string[]): Promise<void> {
     const best = (key: string) => (times[key]?.length ? Math.min(...times[key]!) : null);
     const tf32 = best("torch_f32");
     const tbf16 = best("torch_bf16");
-    const bf16Err = torch ? err(read("torch_bf16")) : null;
+    const bf16Err = torch && torchBf16 ? err(read("torch_bf16")) : null;
     for (const p of precisions) {
       const ms = best(p)!;
       const e = err(read(p));
@@ -195,6 +204,7 @@ export async function benchDit(argv: string[]): Promise<void> {
         tokens,
         precision: p,
         threads,
+        cpu: cpuHasAvx512() ? (cpuHasBf16() ? "avx512+bf16" : "avx512") : "avx2",
         reel_ms: Math.round(ms),
         torch_f32_ms: tf32 === null ? null : Math.round(tf32),
         torch_bf16_ms: tbf16 === null ? null : Math.round(tbf16),

@@ -27,6 +27,7 @@ import type { DeriveKind, Graph, ParamRecord } from "./graph.ts";
 import { type ExternalRef, encodeModel } from "./onnx/encode.ts";
 import type { InferenceSession, Runtime, SessionOptions } from "./runtime.ts";
 import { deriveAll } from "./quantize.ts";
+import { int8WeightMax } from "./cpu.ts";
 import { readHeader, readTensor, type SafetensorsHeader, writeSafetensorsStream } from "./safetensors.ts";
 import type { TypedData } from "./tensor.ts";
 import type { WeightMap } from "./weights.ts";
@@ -99,6 +100,8 @@ function derivedFile(linksDir: string, derived: readonly ParamRecord[], weights:
       throw new ReelError("E_WEIGHTS_MISMATCH", `no weight "${p.derive!.from}" to derive "${p.key}" from`);
     return `${p.key}@${fileIdentity(w.file.path)}@${w.entry.offset}`;
   });
+  const qmax = int8WeightMax();
+  ids.push(`int8-weight-max=${qmax}`); // the range depends on the CPU (engine/cpu.ts)
   const target = join(linksDir, `derived-${sha(ids.sort().join("\n")).slice(0, 24)}.safetensors`);
   if (existsSync(target)) return readHeader(target);
   // Both kinds of one source come from one read of it (params are sorted by source).
@@ -111,7 +114,7 @@ function derivedFile(linksDir: string, derived: readonly ParamRecord[], weights:
       const { from, kind } = derived[i]!.derive!;
       if (cacheKey !== from || cache === null) {
         const w = weights.get(from)!;
-        cache = deriveAll(readTensor(w.file, w.entry.name).data as Float32Array, w.entry.shape);
+        cache = deriveAll(readTensor(w.file, w.entry.name).data as Float32Array, w.entry.shape, qmax);
         cacheKey = from;
       }
       return cache[kind];
