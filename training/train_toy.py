@@ -222,6 +222,15 @@ def load_vae(run, dev):
     return vae
 
 
+def latent_object_mask(x):
+    """[B, 3, 17, H, W] clip -> [B, 5, H/8, W/8] uint8: 1 where a latent cell covers object pixels
+    (object_mask) in any of the frames it encodes (latent frame 0 <- frame 0, k <- 4k-3..4k)."""
+    m = object_mask(x)  # [B, 1, 17, H, W]
+    m = torch.cat([m[:, :, :1].repeat(1, 1, 4, 1, 1), m[:, :, 1:]], dim=2)  # pad frame 0 to a group of 4
+    m = F.max_pool3d(m, kernel_size=(4, 8, 8))  # [B, 1, 5, H/8, W/8]
+    return m[:, 0].to(torch.uint8)
+
+
 def stage_latents(args):
     dev = device_of(args)
     vae = load_vae(args.run, dev)
@@ -231,6 +240,10 @@ def stage_latents(args):
     T5_CONFIG["vocab"] = vocab_size(args.tokenizer)
     lat = np.lib.format.open_memmap(out_lat, mode="w+" if not os.path.exists(out_lat) else "r+", dtype=np.float16,
                                     shape=(N, vae_config(args.run)["z_dim"], 5, 16, 16))
+    # Where the objects are, per latent cell [N, 5, 16, 16] (uint8 0/1): the DiT loss weighs them up.
+    out_mask = os.path.join(args.run, "latent_masks.npy")
+    masks = np.lib.format.open_memmap(out_mask, mode="w+" if not os.path.exists(out_mask) else "r+", dtype=np.uint8,
+                                      shape=(N, 5, 16, 16))
     meta = json.load(open(done_path)) if os.path.exists(done_path) else {"done": 0, "ids": [], "captions": []}
     start = meta["done"]
     B = 8
@@ -243,6 +256,7 @@ def stage_latents(args):
         with torch.no_grad(), autocast(dev, args.bf16):
             mu, _ = vae.encode(x)
         lat[i:i + len(batch)] = mu.float().cpu().numpy().astype(np.float16)
+        masks[i:i + len(batch)] = latent_object_mask(x).cpu().numpy()
         for h, _ in batch:
             meta["ids"].append(h["ids"])
             meta["captions"].append(h["caption"])
@@ -250,10 +264,12 @@ def stage_latents(args):
         meta["done"] = i
         if (i // B) % 50 == 0 or i == N:
             lat.flush()
+            masks.flush()
             json.dump(meta, open(done_path + ".tmp", "w"))
             os.replace(done_path + ".tmp", done_path)
             log(args.run, "latents", done=i, sec=time.time() - t0)
     lat.flush()
+    masks.flush()
     json.dump(meta, open(done_path + ".tmp", "w"))
     os.replace(done_path + ".tmp", done_path)
     if i == N:
@@ -311,6 +327,8 @@ def stage_dit(args):
         ema = {k: v.detach().clone().float() for k, v in list(dit.state_dict().items()) + [("t5." + k, v) for k, v in t5.state_dict().items()]}
         print(f"dit initialised from {args.dit_init} (its step {st['step']})", flush=True)
     lat = np.load(os.path.join(args.run, "latents.npy"), mmap_mode="r")
+    mask_path = os.path.join(args.run, "latent_masks.npy")
+    obj_masks = np.load(mask_path, mmap_mode="r") if os.path.exists(mask_path) and args.dit_obj_weight > 0 else None
     meta = json.load(open(os.path.join(args.run, "latents.json")))
     stats = json.load(open(os.path.join(args.run, "latent_stats.json")))
     N = meta["done"]
@@ -344,7 +362,14 @@ def stage_dit(args):
         with autocast(dev, args.bf16):
             ctx = encode_text(t5, ids, mask)
             pred = dit(xt, sigma * 1000.0, ctx, int(np.prod(xt.shape[2:]) // 4))
-        loss = F.mse_loss(pred.float(), target)
+        if obj_masks is None:
+            loss = F.mse_loss(pred.float(), target)
+        else:
+            # Objects cover a few percent of the latent cells; the background alone drove the
+            # unweighted loss (first two releases: backgrounds right, objects faded). Cells with
+            # object pixels weigh 1 + dit_obj_weight, normalised so the mean weight is 1.
+            w = 1 + args.dit_obj_weight * torch.from_numpy(np.asarray(obj_masks[idx], dtype=np.float32)).to(dev).unsqueeze(1)
+            loss = (((pred.float() - target) ** 2) * w).mean() / w.mean()
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
@@ -494,6 +519,7 @@ def main(argv):
     ap.add_argument("--window", type=int, default=17, help="vae: frames per training window (4n+1)")
     ap.add_argument("--vae-init", default="", help="vae/recon: start from these (fp16) VAE weights, e.g. a shipped model's")
     ap.add_argument("--vae-dim", type=int, default=0, help="vae: base width of a new run's VAE (default 8); kept in RUN/vae_config.json")
+    ap.add_argument("--dit-obj-weight", type=float, default=4.0, help="dit: extra loss weight on latent cells with objects (latent_masks.npy)")
     ap.add_argument("--dit-init", default="", help="dit: warm-start from another run's dit.pt or a model folder such as models/reel-toy (weights only)")
     ap.add_argument("--no-ema", dest="ema", action="store_false", help="export: raw weights instead of the EMA")
     args = ap.parse_args(argv)

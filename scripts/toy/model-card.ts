@@ -2,9 +2,10 @@
  * Evaluates the embedded model on held-out prompts and writes its model card.
  *
  * usage: node bin/run-ts.js scripts/toy/model-card.ts [--model models/reel-toy] [--count 200] [--run DIR]
- *          [--status FILE.md] [--recon DIR]
+ *          [--status FILE.md] [--training FILE.md] [--recon DIR]
  *
  * --status: a markdown paragraph kept as the card's "Status" section (what this release is).
+ * --training: a markdown paragraph describing how this release was trained (its lineage).
  * --recon:  a folder written by `train_toy.py recon` (VAE reconstructions of held-out clips):
  *           scored too, as the ceiling the VAE sets for the whole model.
  *
@@ -29,6 +30,7 @@ const { values } = parseArgs({
     run: { type: "string" },
     status: { type: "string" },
     recon: { type: "string" },
+    training: { type: "string" },
   },
 });
 const folder = inspectFolder(values.model);
@@ -91,6 +93,9 @@ const rows = Object.entries(report.attributes)
   )
   .join("\n");
 const status = values.status ? `\n## Status\n\n${readFileSync(values.status, "utf8").trim()}\n` : "";
+const training = values.training
+  ? readFileSync(values.training, "utf8").trim()
+  : "`training/train_toy.py` (PyTorch reference modules in `reference/`), seeded and resumable: VAE, then latents of the training clips, then DiT and text encoder jointly (flow matching, v = ε − x₀).";
 const median = [...times].sort((a, b) => a - b)[Math.floor(times.length / 2)]!;
 const curve = (stage: string) => {
   const t = logTail(stage);
@@ -129,12 +134,7 @@ Sampling defaults: ${reel.defaults.sampler}, ${reel.defaults.steps} steps, shift
 
 ## Training
 
-\`training/train_toy.py\` (PyTorch reference modules in \`reference/\`), seeded and resumable:
-VAE (reconstruction L1 + L2 + 1e-6·KL on 64×64 crops of whole 17-frame clips, object pixels
-weighted ×9; the first ~1,700 steps used 5-frame windows), then latents of the training clips,
-then DiT and text encoder jointly (flow matching, v = ε − x₀, σ shifted by
-${reel.defaults.shift}, 10% empty-prompt dropout for guidance, AdamW, EMA). Hardware: 2 vCPU
-(AMD EPYC, AVX-512), Debian python3-torch 1.13, f32 VAE, bf16-autocast DiT.
+${training}
 
 - DiT steps: ${reel.training?.dit_steps ?? "?"}; clips seen by the DiT: ${reel.training?.dit_steps && reel.training?.batch ? reel.training.dit_steps * reel.training.batch : "?"} (from ${reel.training?.clips ?? "?"} encoded training clips).
 - VAE loss curve: ${curve("vae")}
