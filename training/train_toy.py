@@ -431,6 +431,7 @@ def fit_preview(run, vae, dev, n=64):
     latent grid: the cheap preview projection reel shows while sampling."""
     lat = np.load(os.path.join(run, "latents.npy"), mmap_mode="r")
     stats = json.load(open(os.path.join(run, "latent_stats.json")))
+    n = min(n, json.load(open(os.path.join(run, "latents.json")))["done"])
     zs, rgbs = [], []
     data = toy_data.stream(SEED_TRAIN, n, CLIP["frames"], CLIP["size"])
     mean = np.array(stats["mean"], dtype=np.float32)[:, None, None, None]

@@ -1,0 +1,67 @@
+/**
+ * The embedded model's trainer end to end at toy scale: every stage of training/train_toy.py
+ * runs (VAE, resume, recon, latents with object masks, DiT, export), and the exported folder is
+ * a model the real `reel generate` loads and samples. Needs Debian's python3-torch at
+ * /usr/bin/python3 (installed by .ci/run); elsewhere it skips with a visible reason, and under
+ * CI=true a missing torch is a failure.
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { tempDir } from "../helpers/tmp.ts";
+
+const PY = process.env.REEL_TORCH_PYTHON ?? "/usr/bin/python3";
+const ROOT = resolve(import.meta.dirname, "../..");
+const tmp = tempDir();
+afterAll(tmp.cleanup);
+
+function torchMissing(): string | null {
+  const r = spawnSync(PY, ["-c", "import torch, numpy"], { encoding: "utf8" });
+  if (r.status === 0) return null;
+  if (process.env.CI === "true") throw new Error(`CI=true but ${PY} cannot import torch: ${r.stderr}`);
+  return `SKIPPED: ${PY} has no torch (apt install python3-torch python3-numpy)`;
+}
+const skip = torchMissing();
+
+function train(stage: string, ...args: string[]) {
+  const r = spawnSync(
+    PY,
+    [join(ROOT, "training/train_toy.py"), stage, "--run", join(tmp.dir, "run"), "--threads", "1", ...args],
+    { cwd: ROOT, encoding: "utf8", timeout: 300_000 },
+  );
+  expect(r.status, `${stage}: ${r.stderr}`).toBe(0);
+  return r.stdout;
+}
+
+describe.skipIf(skip !== null)(skip ?? "train_toy.py, every stage at toy scale", () => {
+  const run = join(tmp.dir, "run");
+  const model = join(tmp.dir, "model");
+
+  it("trains the VAE, resumes from its checkpoint, and writes held-out reconstructions", () => {
+    const tiny = ["--vae-dim", "4", "--crop", "16", "--batch", "1", "--window", "17", "--no-bf16"];
+    expect(train("vae", ...tiny, "--steps", "2")).toMatch(/vae: 2 steps/);
+    expect(train("vae", ...tiny, "--steps", "3")).toMatch(/resumed vae at step 2[\s\S]*vae: 3 steps/);
+    expect(JSON.parse(readFileSync(join(run, "vae_config.json"), "utf8"))).toMatchObject({ dim: 4, z_dim: 16 });
+    expect(train("recon", "--count", "2")).toMatch(/recon: 2 clips/);
+    for (const d of ["recon-truth", "recon-vae"]) expect(existsSync(join(run, d, "captions.jsonl"))).toBe(true);
+  });
+
+  it("encodes latents with object masks, trains the DiT, exports a model reel loads", () => {
+    expect(train("latents", "--count", "4")).toMatch(/latents: 4 clips/);
+    const masks = readFileSync(join(run, "latent_masks.npy"));
+    expect(masks.subarray(0, 200).toString("latin1")).toMatch(/'shape': \(4, 5, 16, 16\)/);
+    expect(train("dit", "--steps", "2", "--batch", "2", "--no-bf16")).toMatch(/dit: 2 steps/);
+    expect(train("export", "--out", model)).toMatch(/exported/);
+    const reel = JSON.parse(readFileSync(join(model, "reel.json"), "utf8"));
+    expect(reel.training).toMatchObject({ dit_steps: 2, vae_steps: 3, clips: 4 });
+    const out = join(tmp.dir, "clip.mp4");
+    const r = spawnSync(
+      process.execPath,
+      [join(ROOT, "bin/reel.js"), "generate", "a red ball moves right", "--model", model, "-o", out, "--steps", "2"],
+      { encoding: "utf8", timeout: 300_000 },
+    );
+    expect(r.status, r.stderr).toBe(0);
+    expect(existsSync(out)).toBe(true);
+  });
+});
