@@ -5,26 +5,19 @@
  */
 import { spawnSync } from "node:child_process";
 import { resolve } from "node:path";
+import { TORCH_PY, torchMissing } from "./helpers/torch.ts";
 import { describe, expect, it } from "vitest";
 import { missingFixtures, WAN21_FIXTURES } from "./helpers/fixtures.ts";
 import { openblasEnv } from "../scripts/bench/openblas.ts";
 
-const PY = process.env.REEL_TORCH_PYTHON ?? "/usr/bin/python3";
 const ROOT = resolve(import.meta.dirname, "..");
-
-function torchMissing(): string | null {
-  const r = spawnSync(PY, ["-c", "import torch, numpy"], { encoding: "utf8" });
-  if (r.status === 0) return null;
-  if (process.env.CI === "true") throw new Error(`CI=true but ${PY} cannot import torch: ${r.stderr}`);
-  return `SKIPPED: ${PY} has no torch (apt install python3-torch python3-numpy)`;
-}
 
 const skip =
   torchMissing() ??
   missingFixtures("dit-tiny.io.safetensors", "dit-tiny-i2v.io.safetensors", "dit22-tiny-ti2v.io.safetensors");
 
 function py(args: string[]) {
-  return spawnSync(PY, args, {
+  return spawnSync(TORCH_PY, args, {
     cwd: ROOT,
     encoding: "utf8",
     env: { ...process.env, ...openblasEnv() },

@@ -10,9 +10,9 @@ import { afterAll, describe, expect, it } from "vitest";
 import { loadAll, writeSafetensors } from "../../src/engine/safetensors.ts";
 import { missingFixtures, WAN21_FIXTURES } from "../helpers/fixtures.ts";
 import { tempDir } from "../helpers/tmp.ts";
+import { TORCH_PY, torchMissing } from "../helpers/torch.ts";
 
 const ROOT = resolve(import.meta.dirname, "../..");
-const PY = process.env.REEL_TORCH_PYTHON ?? "/usr/bin/python3";
 const tmp = tempDir();
 afterAll(tmp.cleanup);
 
@@ -54,36 +54,34 @@ describe("reel parity (CLI)", () => {
     expect(r.stdout).toMatch(/mystery\s+\(unknown\) CANNOT RUN: cannot recognise the component/);
   });
 
-  const torch = spawnSync(PY, ["-c", "import torch"]).status === 0;
-  if (!torch && process.env.CI === "true") throw new Error(`CI=true but ${PY} cannot import torch`);
-  it.skipIf(!torch)(
-    torch ? "works on unseen folders and sizes, and FAILs a tampered output" : `SKIPPED: ${PY} has no torch`,
-    () => {
-      const dir = join(tmp.dir, "unseen");
-      const make = (name: string, ...args: string[]) => {
-        const r = spawnSync(PY, [join(ROOT, "reference/make_fixture.py"), dir, name, ...args], { encoding: "utf8" });
-        expect(r.status, r.stderr).toBe(0);
-      };
-      make("odd-t2v", "--layers", "3", "--latent", "16,2,6,10", "--dim", "48", "--heads", "2");
-      make("small-ti2v", "--model-type", "ti2v", "--latent", "48,3,4,6", "--dim", "32", "--heads", "2");
-      make("my-flf2v", "--model-type", "flf2v", "--dim", "40", "--heads", "2", "--layers", "1");
-      const ok = reel("parity", dir);
-      expect(ok.status, ok.stdout + ok.stderr).toBe(0);
-      expect(ok.stdout).toMatch(/^odd-t2v\s+block2_ffn_out .* ok$/m);
-      expect(ok.stdout).toMatch(/^my-flf2v\s+img_emb_out .* ok$/m);
+  const noTorch = torchMissing();
+  it.skipIf(noTorch !== null)(noTorch ?? "works on unseen folders and sizes, and FAILs a tampered output", () => {
+    const dir = join(tmp.dir, "unseen");
+    const make = (name: string, ...args: string[]) => {
+      const r = spawnSync(TORCH_PY, [join(ROOT, "reference/make_fixture.py"), dir, name, ...args], {
+        encoding: "utf8",
+      });
+      expect(r.status, r.stderr).toBe(0);
+    };
+    make("odd-t2v", "--layers", "3", "--latent", "16,2,6,10", "--dim", "48", "--heads", "2");
+    make("small-ti2v", "--model-type", "ti2v", "--latent", "48,3,4,6", "--dim", "32", "--heads", "2");
+    make("my-flf2v", "--model-type", "flf2v", "--dim", "40", "--heads", "2", "--layers", "1");
+    const ok = reel("parity", dir);
+    expect(ok.status, ok.stdout + ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(/^odd-t2v\s+block2_ffn_out .* ok$/m);
+    expect(ok.stdout).toMatch(/^my-flf2v\s+img_emb_out .* ok$/m);
 
-      // Tamper with one expected value: that tensor must FAIL and the exit code must be 1.
-      const bad = join(tmp.dir, "tampered");
-      spawnSync("mkdir", ["-p", bad]);
-      copyFileSync(join(dir, "odd-t2v.weights.safetensors"), join(bad, "odd-t2v.weights.safetensors"));
-      const { header, tensors } = loadAll(join(dir, "odd-t2v.io.safetensors"));
-      const out = tensors.get("out")!.data as Float32Array;
-      out[17] = out[17]! + 1e-3;
-      writeSafetensors(join(bad, "odd-t2v.io.safetensors"), tensors, { ...header.metadata });
-      const r = reel("parity", bad);
-      expect(r.status).toBe(1);
-      expect(r.stdout).toMatch(/^odd-t2v\s+out\s+max_abs\s+1\.00e-3 .* FAIL$/m);
-      expect(r.stdout).toMatch(/^odd-t2v\s+head_out .* ok$/m);
-    },
-  );
+    // Tamper with one expected value: that tensor must FAIL and the exit code must be 1.
+    const bad = join(tmp.dir, "tampered");
+    spawnSync("mkdir", ["-p", bad]);
+    copyFileSync(join(dir, "odd-t2v.weights.safetensors"), join(bad, "odd-t2v.weights.safetensors"));
+    const { header, tensors } = loadAll(join(dir, "odd-t2v.io.safetensors"));
+    const out = tensors.get("out")!.data as Float32Array;
+    out[17] = out[17]! + 1e-3;
+    writeSafetensors(join(bad, "odd-t2v.io.safetensors"), tensors, { ...header.metadata });
+    const r = reel("parity", bad);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/^odd-t2v\s+out\s+max_abs\s+1\.00e-3 .* FAIL$/m);
+    expect(r.stdout).toMatch(/^odd-t2v\s+head_out .* ok$/m);
+  });
 });

@@ -8,25 +8,19 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { TORCH_PY, torchMissing } from "../helpers/torch.ts";
 import { afterAll, describe, expect, it } from "vitest";
 import { tempDir } from "../helpers/tmp.ts";
 
-const PY = process.env.REEL_TORCH_PYTHON ?? "/usr/bin/python3";
 const ROOT = resolve(import.meta.dirname, "../..");
 const tmp = tempDir();
 afterAll(tmp.cleanup);
 
-function torchMissing(): string | null {
-  const r = spawnSync(PY, ["-c", "import torch, numpy"], { encoding: "utf8" });
-  if (r.status === 0) return null;
-  if (process.env.CI === "true") throw new Error(`CI=true but ${PY} cannot import torch: ${r.stderr}`);
-  return `SKIPPED: ${PY} has no torch (apt install python3-torch python3-numpy)`;
-}
 const skip = torchMissing();
 
 function train(stage: string, ...args: string[]) {
   const r = spawnSync(
-    PY,
+    TORCH_PY,
     [join(ROOT, "training/train_toy.py"), stage, "--run", join(tmp.dir, "run"), "--threads", "1", ...args],
     { cwd: ROOT, encoding: "utf8", timeout: 300_000 },
   );
