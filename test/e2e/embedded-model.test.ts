@@ -66,7 +66,7 @@ describe.skipIf(!hasFfmpeg)(hasFfmpeg ? "embedded model (README command)" : "SKI
     expect(hash(b)).toBe(hash(a));
   });
 
-  // The shipped model names its background reliably (MODEL_CARD.md: 75% over 200 held-out
+  // The shipped model names its background reliably (MODEL_CARD.md: 74% over 200 held-out
   // prompts; these prompts were right for seeds 0-3). A pipeline or weight regression (text
   // conditioning, latent statistics, VAE decode) breaks this first.
   it.each([
