@@ -32,6 +32,15 @@ from umt5 import T5Encoder  # noqa: E402
 from wan_vae import WanVAE_  # noqa: E402
 
 
+def cpu_has(flag):
+    """Whether /proc/cpuinfo lists this CPU flag (e.g. avx512f, avx512_bf16); False off Linux."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            return any(line.startswith("flags") and flag in line.split(":", 1)[1].split() for line in f)
+    except OSError:
+        return False
+
+
 def tune_malloc():
     """Keep freed memory in the process (glibc): no mmap for large blocks, no trimming.
     Without it every >32 MB activation is a fresh mmap whose pages fault in on first touch,

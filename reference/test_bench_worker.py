@@ -23,17 +23,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 import safetensors_io  # noqa: E402
-
-def _has_avx512():
-    try:
-        with open("/proc/cpuinfo") as f:
-            return any(line.startswith("flags") and " avx512f" in line for line in f)
-    except OSError:
-        return False
-
+from bench_vae_t5 import cpu_has  # noqa: E402
 
 # OpenBLAS's AVX-512 kernels where the CPU has them (forcing them elsewhere dies with SIGILL).
-ENV = dict(os.environ, GLIBC_TUNABLES="glibc.malloc.hugetlb=1", **({"OPENBLAS_CORETYPE": "SkylakeX"} if _has_avx512() else {}))
+ENV = dict(os.environ, GLIBC_TUNABLES="glibc.malloc.hugetlb=1", **({"OPENBLAS_CORETYPE": "SkylakeX"} if cpu_has("avx512f") else {}))
 
 MEDIUM = {"model_type": "t2v", "patch_size": [1, 2, 2], "text_len": 512, "in_dim": 16, "dim": 1536,
           "ffn_dim": 8960, "freq_dim": 256, "text_dim": 4096, "out_dim": 16, "num_heads": 12, "num_layers": 2,

@@ -5,14 +5,15 @@
  * weight paging) is left out of the table, the second is reported.
  */
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { homedir, tmpdir } from "node:os";
-import { join } from "node:path";
+import { tmpdir } from "node:os";
+import { basename, dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { ortRuntime } from "../../src/engine/runtime-ort.ts";
 import { loadAll } from "../../src/engine/safetensors.ts";
 import { weightMapFromFiles } from "../../src/engine/weights.ts";
 import { parseWanConfig, preset } from "../../src/models/wan/config.ts";
 import { WanDiT } from "../../src/models/wan/model.ts";
+import { BENCH_DIR, benchWeightsPath } from "./dit.ts";
 
 interface TraceEvent {
   cat: string;
@@ -28,11 +29,11 @@ export async function benchDitProfile(argv: string[]): Promise<void> {
       layers: { type: "string", default: "4" },
       tokens: { type: "string", default: "7800" },
       threads: { type: "string", default: "2" },
-      dir: { type: "string", default: join(process.env.REEL_CACHE_DIR ?? join(homedir(), ".cache", "reel"), "bench") },
+      dir: { type: "string", default: BENCH_DIR },
     },
   });
   const layers = Number(values.layers);
-  const weights = join(values.dir, `wan21-t2v-1.3B-${layers}blocks-random-seed0.safetensors`);
+  const weights = benchWeightsPath(values.dir, layers, preset("t2v-1.3B").num_layers);
   const inputs = join(values.dir, `inputs-${values.tokens}.safetensors`);
   for (const f of [weights, inputs])
     if (!existsSync(f))
@@ -55,8 +56,8 @@ export async function benchDitProfile(argv: string[]): Promise<void> {
     ms.push(performance.now() - t0);
   }
   await model.release();
-  const dir = tmpdir();
-  const prefix = process.env.REEL_ORT_PROFILE.split("/").pop()!;
+  const dir = dirname(resolve(process.env.REEL_ORT_PROFILE));
+  const prefix = basename(process.env.REEL_ORT_PROFILE);
   const file = readdirSync(dir)
     .filter((f) => f.startsWith(prefix) && f.endsWith(".json"))
     .map((f) => join(dir, f))

@@ -24,6 +24,15 @@ import { BenchWorker } from "./worker.ts";
 /** Latent sizes for a token count at 480×832 (latent 60×104, grid 30×52 = 1,560 tokens per latent frame). */
 const SHAPES: Record<number, [number, number, number]> = { 1560: [1, 60, 104], 7800: [5, 60, 104] };
 
+/** Where the benchmarks keep their random weights and inputs. */
+export const BENCH_DIR = join(process.env.REEL_CACHE_DIR ?? join(homedir(), ".cache", "reel"), "bench");
+
+/** The deterministic random weights of the T2V-1.3B model, or of its first `layers` blocks. */
+export function benchWeightsPath(dir: string, layers: number, full: number): string {
+  const slice = layers === full ? "" : `-${layers}blocks`;
+  return join(dir, `wan21-t2v-1.3B${slice}-random-seed0.safetensors`);
+}
+
 /** Multiply-add FLOPs of one WanModel forward (×2 per MAC), dominated by blocks. */
 export function wanFlops(c: WanConfig, L: number): number {
   const D = c.dim;
@@ -69,7 +78,7 @@ export async function benchDit(argv: string[]): Promise<void> {
       "reps-large": { type: "string", default: "2" },
       threads: { type: "string", default: "2" },
       precisions: { type: "string", default: "f32,int8" },
-      dir: { type: "string", default: join(process.env.REEL_CACHE_DIR ?? join(homedir(), ".cache", "reel"), "bench") },
+      dir: { type: "string", default: BENCH_DIR },
       "no-torch": { type: "boolean", default: false },
       // torch bf16 autocast: "auto" runs it only where the CPU has native bf16 (AVX512_BF16);
       // elsewhere it is emulated (~9x slower than f32, not the peer's best) and left out.
@@ -93,7 +102,7 @@ export async function benchDit(argv: string[]): Promise<void> {
   }
   mkdirSync(values.dir, { recursive: true });
   const slice = cfg.num_layers === full.num_layers ? "" : `-${cfg.num_layers}blocks`;
-  const weightsPath = join(values.dir, `wan21-t2v-1.3B${slice}-random-seed0.safetensors`);
+  const weightsPath = benchWeightsPath(values.dir, cfg.num_layers, full.num_layers);
   if (!existsSync(weightsPath)) {
     process.stderr.write(`writing deterministic random weights to ${weightsPath} ...\n`);
     const t0 = performance.now();

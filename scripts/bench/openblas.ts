@@ -4,24 +4,12 @@
  * `OPENBLAS_CORETYPE=SkylakeX` is forced where the CPU has AVX-512F; on a CPU without it that
  * core type dies with SIGILL ("Illegal instruction"), so there OpenBLAS keeps its own choice.
  */
-import { readFileSync } from "node:fs";
+import { cpuFlags } from "../../src/engine/cpu.ts";
 
-export function cpuHasAvx512(): boolean {
-  try {
-    return /^flags\s*:.*\bavx512f\b/m.test(readFileSync("/proc/cpuinfo", "utf8"));
-  } catch {
-    return false;
-  }
-}
+export const cpuHasAvx512 = (): boolean => cpuFlags().has("avx512f");
 
 /** Native bf16 dot products (AVX512_BF16): without them torch's bf16 autocast is emulated, ~9× slower than f32. */
-export function cpuHasBf16(): boolean {
-  try {
-    return /^flags\s*:.*\bavx512_bf16\b/m.test(readFileSync("/proc/cpuinfo", "utf8"));
-  } catch {
-    return false;
-  }
-}
+export const cpuHasBf16 = (): boolean => cpuFlags().has("avx512_bf16");
 
 export function openblasEnv(): Record<string, string> {
   return cpuHasAvx512() ? { OPENBLAS_CORETYPE: "SkylakeX" } : {};

@@ -12,7 +12,8 @@ import { readFileSync } from "node:fs";
 
 let flags: Set<string> | null = null;
 
-function cpuFlags(): Set<string> {
+/** The CPU flags /proc/cpuinfo lists (empty off Linux), read once. */
+export function cpuFlags(): Set<string> {
   if (flags === null) {
     try {
       const line = /^flags\s*:(.*)$/m.exec(readFileSync("/proc/cpuinfo", "utf8"));
