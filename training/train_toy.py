@@ -11,8 +11,11 @@ usage: /usr/bin/python3 training/train_toy.py STAGE --run DIR [options]
   recon    the VAE's ceiling: N held-out clips and their VAE reconstructions as two folders
            (uint8 .npy + captions.jsonl) for `reel eval --videos DIR`
 
-Every stage stops after --minutes (wall clock) or --steps, saving a checkpoint; running the
-same command again resumes. Losses go to DIR/<stage>.log.jsonl.
+Every stage stops after --minutes (wall clock) or --steps (a total, counted from the run's
+start; `--steps 0` trains nothing, e.g. to only import --vae-init weights), saving a checkpoint;
+running the same command again resumes. Losses go to DIR/<stage>.log.jsonl. Warm starts
+(--vae-init, --dit-init) carry the steps their weights already had: export writes both this
+run's steps and the totals.
 """
 
 import argparse
@@ -103,6 +106,20 @@ def vae_config(run, dim=None):
     return cfg
 
 
+def prior_steps(init, stage):
+    """Training steps that warm-start weights already had in all: a run checkpoint's step plus
+    its own init_steps; for a model folder, or a weights file inside one, its reel.json's
+    <stage>_steps_total (releases that warm-started) or <stage>_steps (0 if there is none)."""
+    if init.endswith(".pt"):
+        st = torch.load(init, map_location="cpu")
+        return st["step"] + st.get("init_steps", 0)
+    path = os.path.join(init if os.path.isdir(init) else os.path.dirname(init), "reel.json")
+    if not os.path.exists(path):
+        return 0
+    tr = json.load(open(path)).get("training", {})
+    return int(tr.get(f"{stage}_steps_total", tr.get(f"{stage}_steps", 0)))
+
+
 def vocab_size(tokenizer_path):
     with open(tokenizer_path) as f:
         return len(json.load(f)["model"]["vocab"])
@@ -142,16 +159,17 @@ def stage_vae(args):
     vae = WanVAE_(**vae_config(args.run, args.vae_dim)).to(dev)
     opt = torch.optim.AdamW(vae.parameters(), lr=args.lr or 1e-3, weight_decay=0.0)
     ckpt = os.path.join(args.run, "vae.pt")
-    step = 0
+    step = init_steps = 0
     if os.path.exists(ckpt):
         st = torch.load(ckpt, map_location=dev)
         vae.load_state_dict(st["model"])
         opt.load_state_dict(st["opt"])
-        step = st["step"]
+        step, init_steps = st["step"], st.get("init_steps", 0)
         print(f"resumed vae at step {step}", flush=True)
     elif args.vae_init:
         vae.load_state_dict({k: v.float() for k, v in safetensors_io.load(args.vae_init)[0].items()})
-        print(f"vae initialised from {args.vae_init}", flush=True)
+        init_steps = prior_steps(args.vae_init, "vae")
+        print(f"vae initialised from {args.vae_init} ({init_steps} steps in all)", flush=True)
     # The VAE is convolutional and causal: it trains on 64x64 crops of whole 17-frame clips,
     # the only length reel-toy makes. Shorter windows do not generalise to later frames: the
     # stacked causal convolutions' receptive field reaches the zero padding before frame 0 in
@@ -162,7 +180,7 @@ def stage_vae(args):
     rng = np.random.default_rng(args.seed + step)
     data = toy_data.stream(SEED_TRAIN + 500_000 + step * B, 10**9, CLIP["frames"], CLIP["size"])
     t0 = time.time()
-    total = args.steps or 10**9
+    total = 10**9 if args.steps is None else args.steps
 
     def sample():
         v = toy_data.to_video(next(data)[1])  # [3, 17, 128, 128]
@@ -199,8 +217,8 @@ def stage_vae(args):
             log(args.run, "vae", step=step, loss=loss.item(), l1=l1.item(), l2=l2.item(), kl=kl.item(), lr=lr,
                 sec=time.time() - t0)
         if step % 100 == 0:
-            save_ckpt(ckpt, model=vae.state_dict(), opt=opt.state_dict(), step=step)
-    save_ckpt(ckpt, model=vae.state_dict(), opt=opt.state_dict(), step=step)
+            save_ckpt(ckpt, model=vae.state_dict(), opt=opt.state_dict(), step=step, init_steps=init_steps)
+    save_ckpt(ckpt, model=vae.state_dict(), opt=opt.state_dict(), step=step, init_steps=init_steps)
     print(f"vae: {step} steps, checkpoint {ckpt}", flush=True)
 
 
@@ -295,28 +313,28 @@ def stage_dit(args):
     params = list(dit.parameters()) + list(t5.parameters())
     opt = torch.optim.AdamW(params, lr=args.lr or 3e-4, weight_decay=0.01, betas=(0.9, 0.99))
     ckpt = os.path.join(args.run, "dit.pt")
-    step = 0
+    step = init_steps = 0
     if os.path.exists(ckpt):
         st = torch.load(ckpt, map_location=dev)
         dit.load_state_dict(st["dit"])
         t5.load_state_dict(st["t5"])
         opt.load_state_dict(st["opt"])
         ema = st["ema"]
-        step = st["step"]
+        step, init_steps = st["step"], st.get("init_steps", 0)
         print(f"resumed dit at step {step}", flush=True)
     elif args.dit_init:
         # Warm start (e.g. after a new VAE): another run's raw DiT + text encoder weights, a
         # fresh optimiser, schedule and EMA. The latent space changes, the text side does not.
         if os.path.isdir(args.dit_init):  # a model folder (e.g. the shipped models/reel-toy): its fp16 weights
             st = {"dit": {k: v.float() for k, v in safetensors_io.load(os.path.join(args.dit_init, "diffusion_pytorch_model.safetensors"))[0].items()},
-                  "t5": {k: v.float() for k, v in safetensors_io.load(os.path.join(args.dit_init, "models_t5_reel-toy-enc-fp16.safetensors"))[0].items()},
-                  "step": json.load(open(os.path.join(args.dit_init, "reel.json")))["training"]["dit_steps"]}
+                  "t5": {k: v.float() for k, v in safetensors_io.load(os.path.join(args.dit_init, "models_t5_reel-toy-enc-fp16.safetensors"))[0].items()}}
         else:
             st = torch.load(args.dit_init, map_location=dev)
         dit.load_state_dict(st["dit"])
         t5.load_state_dict(st["t5"])
         ema = {k: v.detach().clone().float() for k, v in list(dit.state_dict().items()) + [("t5." + k, v) for k, v in t5.state_dict().items()]}
-        print(f"dit initialised from {args.dit_init} (its step {st['step']})", flush=True)
+        init_steps = prior_steps(args.dit_init, "dit")
+        print(f"dit initialised from {args.dit_init} ({init_steps} steps in all)", flush=True)
     lat = np.load(os.path.join(args.run, "latents.npy"), mmap_mode="r")
     mask_path = os.path.join(args.run, "latent_masks.npy")
     obj_masks = np.load(mask_path, mmap_mode="r") if os.path.exists(mask_path) and args.dit_obj_weight > 0 else None
@@ -330,7 +348,7 @@ def stage_dit(args):
         ids_all[i, :len(row)] = row
     B = args.batch or 32
     rng = np.random.default_rng(args.seed + step)
-    total = args.steps or 10**9
+    total = 10**9 if args.steps is None else args.steps
     warm = 200
     t0 = time.time()
     while step < total and (time.time() - t0) < args.minutes * 60 and not STOP["requested"]:
@@ -373,8 +391,8 @@ def stage_dit(args):
         if step % 10 == 0:
             log(args.run, "dit", step=step, loss=loss.item(), lr=lr, sec=time.time() - t0)
         if step % 200 == 0:
-            save_ckpt(ckpt, dit=dit.state_dict(), t5=t5.state_dict(), opt=opt.state_dict(), ema=ema, step=step, batch=B)
-    save_ckpt(ckpt, dit=dit.state_dict(), t5=t5.state_dict(), opt=opt.state_dict(), ema=ema, step=step, batch=B)
+            save_ckpt(ckpt, dit=dit.state_dict(), t5=t5.state_dict(), opt=opt.state_dict(), ema=ema, step=step, batch=B, init_steps=init_steps)
+    save_ckpt(ckpt, dit=dit.state_dict(), t5=t5.state_dict(), opt=opt.state_dict(), ema=ema, step=step, batch=B, init_steps=init_steps)
     print(f"dit: {step} steps, checkpoint {ckpt}", flush=True)
 
 
@@ -456,6 +474,7 @@ def stage_export(args):
     dit_sd = {k: v for k, v in ema.items() if not k.startswith("t5.")}
     t5_sd = {k[3:]: v for k, v in ema.items() if k.startswith("t5.")}
     vae = load_vae(args.run, dev)
+    vst = torch.load(os.path.join(args.run, "vae.pt"), map_location="cpu")
     stats = json.load(open(os.path.join(args.run, "latent_stats.json")))
     meta = {"generator": "reel training/train_toy.py", "steps": str(st["step"])}
     safetensors_io.save(os.path.join(out, "diffusion_pytorch_model.safetensors"), to_f16(dit_sd),
@@ -479,9 +498,11 @@ def stage_export(args):
         "defaults": {"steps": 20, "shift": TRAIN_SHIFT, "guidance": 4.0, "frames": CLIP["frames"], "fps": CLIP["fps"],
                      "sizes": [[CLIP["size"], CLIP["size"]]], "sampler": "unipc", "negativePrompt": ""},
         "preview": fit_preview(args.run, vae, dev),
-        "training": {"dit_steps": st["step"], "ema": args.ema, "batch": st.get("batch", 32),
+        # <stage>_steps: this run's; <stage>_steps_total: with the steps of the weights it warm-started from
+        "training": {"dit_steps": st["step"], "dit_steps_total": st["step"] + st.get("init_steps", 0),
+                     "ema": args.ema, "batch": st.get("batch", 32),
                      "clips": json.load(open(os.path.join(args.run, "latents.json")))["done"],
-                     "vae_steps": torch.load(os.path.join(args.run, "vae.pt"), map_location="cpu")["step"]},
+                     "vae_steps": vst["step"], "vae_steps_total": vst["step"] + vst.get("init_steps", 0)},
     }
     json.dump(reel, open(os.path.join(out, "reel.json"), "w"), indent=2)
     print(f"exported to {out}", flush=True)
@@ -494,7 +515,7 @@ def main(argv):
     ap.add_argument("--out", default=os.path.join(ROOT, "models", "reel-toy"))
     ap.add_argument("--tokenizer", default=os.path.join(HERE, "tokenizer.json"))
     ap.add_argument("--minutes", type=float, default=60)
-    ap.add_argument("--steps", type=int, default=0)
+    ap.add_argument("--steps", type=int, default=None, help="stop at this many steps in all (0: none); default: --minutes decides")
     ap.add_argument("--decay-steps", type=int, default=4000)
     ap.add_argument("--count", type=int, default=12000)
     ap.add_argument("--batch", type=int, default=0)

@@ -97,6 +97,14 @@ const training = values.training
   ? readFileSync(values.training, "utf8").trim()
   : "`training/train_toy.py` (PyTorch reference modules in `reference/`), seeded and resumable: VAE, then latents of the training clips, then DiT and text encoder jointly (flow matching, v = ε − x₀).";
 const median = [...times].sort((a, b) => a - b)[Math.floor(times.length / 2)]!;
+// "1,500 in this release, 5,300 in all (with the weights it started from)" for warm starts.
+const steps = (stage: "dit" | "vae") => {
+  const own: number | undefined = reel.training?.[`${stage}_steps`];
+  const total: number | undefined = reel.training?.[`${stage}_steps_total`];
+  if (own === undefined) return "?";
+  if (total === undefined || total === own) return own.toLocaleString("en-US");
+  return `${own.toLocaleString("en-US")} in this release, ${total.toLocaleString("en-US")} in all (with the weights it started from)`;
+};
 const curve = (stage: string) => {
   const t = logTail(stage);
   if (!t) return "(log not available)";
@@ -136,7 +144,8 @@ Sampling defaults: ${reel.defaults.sampler}, ${reel.defaults.steps} steps, shift
 
 ${training}
 
-- DiT steps: ${reel.training?.dit_steps ?? "?"}; clips seen by the DiT: ${reel.training?.dit_steps && reel.training?.batch ? reel.training.dit_steps * reel.training.batch : "?"} (from ${reel.training?.clips ?? "?"} encoded training clips).
+- DiT steps: ${steps("dit")}; clips seen by the DiT in this release: ${reel.training?.dit_steps && reel.training?.batch ? reel.training.dit_steps * reel.training.batch : "?"} (from ${reel.training?.clips ?? "?"} encoded training clips).
+- VAE steps: ${steps("vae")}.
 - VAE loss curve: ${curve("vae")}
 - DiT loss curve: ${curve("dit")}
 

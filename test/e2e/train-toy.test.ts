@@ -19,9 +19,13 @@ afterAll(tmp.cleanup);
 const skip = torchMissing();
 
 function train(stage: string, ...args: string[]) {
+  return trainIn("run", stage, ...args);
+}
+
+function trainIn(runName: string, stage: string, ...args: string[]) {
   const r = spawnSync(
     TORCH_PY,
-    [join(ROOT, "training/train_toy.py"), stage, "--run", join(tmp.dir, "run"), "--threads", "1", ...args],
+    [join(ROOT, "training/train_toy.py"), stage, "--run", join(tmp.dir, runName), "--threads", "1", ...args],
     { cwd: ROOT, encoding: "utf8", timeout: 300_000 },
   );
   expect(r.status, `${stage}: ${r.stderr}`).toBe(0);
@@ -48,7 +52,13 @@ describe.skipIf(skip !== null)(skip ?? "train_toy.py, every stage at toy scale",
     expect(train("dit", "--steps", "2", "--batch", "2", "--no-bf16")).toMatch(/dit: 2 steps/);
     expect(train("export", "--out", model)).toMatch(/exported/);
     const reel = JSON.parse(readFileSync(join(model, "reel.json"), "utf8"));
-    expect(reel.training).toMatchObject({ dit_steps: 2, vae_steps: 3, clips: 4 });
+    expect(reel.training).toMatchObject({
+      dit_steps: 2,
+      dit_steps_total: 2,
+      vae_steps: 3,
+      vae_steps_total: 3,
+      clips: 4,
+    });
     const out = join(tmp.dir, "clip.mp4");
     const r = spawnSync(
       process.execPath,
@@ -57,5 +67,22 @@ describe.skipIf(skip !== null)(skip ?? "train_toy.py, every stage at toy scale",
     );
     expect(r.status, r.stderr).toBe(0);
     expect(existsSync(out)).toBe(true);
+  });
+
+  it("warm-starts a new run from the exported model and counts the steps its weights already had", () => {
+    const tiny = ["--vae-dim", "4", "--crop", "16", "--batch", "1", "--no-bf16"];
+    // --steps 0 imports the weights and trains nothing.
+    expect(
+      trainIn("run2", "vae", ...tiny, "--vae-init", join(model, "Wan2.1_VAE.safetensors"), "--steps", "0"),
+    ).toMatch(/vae initialised from .* \(3 steps in all\)[\s\S]*vae: 0 steps/);
+    expect(trainIn("run2", "vae", ...tiny, "--steps", "1")).toMatch(/resumed vae at step 0[\s\S]*vae: 1 steps/);
+    expect(trainIn("run2", "latents", "--count", "4")).toMatch(/latents: 4 clips/);
+    expect(trainIn("run2", "dit", "--dit-init", model, "--steps", "1", "--batch", "2", "--no-bf16")).toMatch(
+      /dit initialised from .* \(2 steps in all\)[\s\S]*dit: 1 steps/,
+    );
+    const model2 = join(tmp.dir, "model2");
+    expect(trainIn("run2", "export", "--out", model2)).toMatch(/exported/);
+    const reel = JSON.parse(readFileSync(join(model2, "reel.json"), "utf8"));
+    expect(reel.training).toMatchObject({ dit_steps: 1, dit_steps_total: 3, vae_steps: 1, vae_steps_total: 4 });
   });
 });
