@@ -8,6 +8,7 @@ usage: /usr/bin/python3 training/train_toy.py STAGE --run DIR [options]
   latents  encode N training clips with the VAE; latent statistics; token ids
   dit      train the DiT and the text encoder jointly (flow matching, CFG dropout)
   export   write the model folder (official key layout, fp16 safetensors, reel.json)
+  probe    does a model's DiT use its prompt on object cells? (loss with true/empty/other prompt)
   recon    the VAE's ceiling: N held-out clips and their VAE reconstructions as two folders
            (uint8 .npy + captions.jsonl) for `reel eval --videos DIR`
 
@@ -433,6 +434,70 @@ def stage_recon(args):
 
 
 # ---------------------------------------------------------------------------------------
+# Stage: probe (does the DiT use its prompt where the objects are?)
+
+def stage_probe(args):
+    """Flow-matching loss of a model folder's DiT on latent cells with objects and on background
+    cells, at a few noise levels, with each clip's own prompt, the empty prompt and another
+    clip's prompt. A DiT that has bound the prompt to the objects does clearly better on object
+    cells with the true prompt than with the empty one (text_gain_obj); one that draws the
+    background from the prompt but not the objects shows a gain on background cells only.
+    Clips: every 7th of the run's encoded training clips (the run must use the model's VAE)."""
+    dev = device_of(args)
+    torch.manual_seed(args.seed)
+    model = args.model
+    reel = json.load(open(os.path.join(model, "reel.json")))
+    stats = json.load(open(os.path.join(args.run, "latent_stats.json")))
+    if max(abs(a - b) for a, b in zip(stats["mean"], reel["latents_mean"])) > 1e-3:
+        raise SystemExit(f"{args.run}'s latents were not encoded with {model}'s VAE (latent means differ)")
+    T5_CONFIG["vocab"] = vocab_size(args.tokenizer)
+    t5 = T5Encoder(**T5_CONFIG).to(dev).eval()
+    dit = WanModel(**DIT_CONFIG).to(dev).eval()
+    dit.load_state_dict({k: v.float() for k, v in safetensors_io.load(os.path.join(model, "diffusion_pytorch_model.safetensors"))[0].items()})
+    t5.load_state_dict({k: v.float() for k, v in safetensors_io.load(os.path.join(model, "models_t5_reel-toy-enc-fp16.safetensors"))[0].items()})
+    lat = np.load(os.path.join(args.run, "latents.npy"), mmap_mode="r")
+    masks = np.load(os.path.join(args.run, "latent_masks.npy"), mmap_mode="r")
+    meta = json.load(open(os.path.join(args.run, "latents.json")))
+    N = meta["done"]
+    idx = (np.arange(min(args.count, N)) * 7) % N
+    B = len(idx)
+    mean = torch.tensor(stats["mean"], device=dev).view(1, -1, 1, 1, 1)
+    std = torch.tensor(stats["std"], device=dev).view(1, -1, 1, 1, 1)
+    x0 = (torch.from_numpy(np.asarray(lat[idx], dtype=np.float32)).to(dev) - mean) / std
+    m = torch.from_numpy(np.asarray(masks[idx], dtype=np.float32)).to(dev).unsqueeze(1).expand_as(x0)
+
+    def ids_of(rows):
+        a = np.zeros((len(rows), TEXT_LEN), dtype=np.int64)
+        for i, r in enumerate(rows):
+            a[i, :len(r)] = r
+        return torch.from_numpy(a).to(dev)
+
+    prompts = {"true": ids_of([meta["ids"][i] for i in idx]),
+               "other": ids_of([meta["ids"][(i + N // 2) % N] for i in idx]),
+               "empty": ids_of([[1]] * B)}  # EOS only, as in training's prompt dropout
+    rows = []
+    for sigma in (0.95, 0.8, 0.5, 0.2):
+        g = torch.Generator(device=dev).manual_seed(args.seed + 1)
+        noise = torch.randn(x0.shape, generator=g, device=dev)
+        xt = (1 - sigma) * x0 + sigma * noise
+        target = noise - x0
+        row = {"sigma": sigma}
+        for name, ids in prompts.items():
+            with torch.no_grad():
+                ctx = encode_text(t5, ids, (ids != 0).long())
+                pred = dit(xt, torch.full((B,), sigma * 1000.0, device=dev), ctx, int(np.prod(xt.shape[2:]) // 4))
+            e = (pred.float() - target) ** 2
+            row[f"{name}_obj"] = round((e * m).sum().item() / max(1.0, m.sum().item()), 4)
+            row[f"{name}_bg"] = round((e * (1 - m)).sum().item() / max(1.0, (1 - m).sum().item()), 4)
+        for part in ("obj", "bg"):  # how much lower the loss is with the true prompt than with none
+            row[f"text_gain_{part}"] = round(1 - row[f"true_{part}"] / row[f"empty_{part}"], 4)
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+    json.dump({"model": model, "clips": B, "rows": rows}, open(os.path.join(args.run, "probe.json"), "w"), indent=1)
+    print(f"probe: {B} clips, written to {os.path.join(args.run, 'probe.json')}", flush=True)
+
+
+# ---------------------------------------------------------------------------------------
 # Stage 4: export
 
 def fit_preview(run, vae, dev, n=64):
@@ -510,14 +575,14 @@ def stage_export(args):
 
 def main(argv):
     ap = argparse.ArgumentParser()
-    ap.add_argument("stage", choices=["vae", "latents", "dit", "export", "recon"])
+    ap.add_argument("stage", choices=["vae", "latents", "dit", "export", "recon", "probe"])
     ap.add_argument("--run", required=True)
     ap.add_argument("--out", default=os.path.join(ROOT, "models", "reel-toy"))
     ap.add_argument("--tokenizer", default=os.path.join(HERE, "tokenizer.json"))
     ap.add_argument("--minutes", type=float, default=60)
     ap.add_argument("--steps", type=int, default=None, help="stop at this many steps in all (0: none); default: --minutes decides")
     ap.add_argument("--decay-steps", type=int, default=4000)
-    ap.add_argument("--count", type=int, default=12000)
+    ap.add_argument("--count", type=int, default=None, help="clips: latents 12000, recon 60, probe 32 by default")
     ap.add_argument("--batch", type=int, default=0)
     ap.add_argument("--lr", type=float, default=0)
     ap.add_argument("--seed", type=int, default=0)
@@ -534,8 +599,11 @@ def main(argv):
     ap.add_argument("--vae-dim", type=int, default=0, help="vae: base width of a new run's VAE (default 8); kept in RUN/vae_config.json")
     ap.add_argument("--dit-obj-weight", type=float, default=4.0, help="dit: extra loss weight on latent cells with objects (latent_masks.npy)")
     ap.add_argument("--dit-init", default="", help="dit: warm-start from another run's dit.pt or a model folder such as models/reel-toy (weights only)")
+    ap.add_argument("--model", default=os.path.join(ROOT, "models", "reel-toy"), help="probe: the model folder to probe")
     ap.add_argument("--no-ema", dest="ema", action="store_false", help="export: raw weights instead of the EMA")
     args = ap.parse_args(argv)
+    if args.count is None:
+        args.count = {"latents": 12000, "recon": 60, "probe": 32}.get(args.stage, 0)
     if args.bf16 is None:
         args.bf16 = (args.cuda and torch.cuda.is_available()) or cpu_has("avx512_bf16")  # emulated (~9x slower) without it
     if args.stage in ("vae", "dit"):  # the loops that check STOP; other stages just die
@@ -544,7 +612,8 @@ def main(argv):
     tune_malloc()  # keep freed activations in the heap: ~6x faster VAE steps in these VMs
     set_threads(args.threads)  # torch and its OpenBLAS pool
     os.makedirs(args.run, exist_ok=True)
-    {"vae": stage_vae, "latents": stage_latents, "dit": stage_dit, "export": stage_export, "recon": stage_recon}[args.stage](args)
+    {"vae": stage_vae, "latents": stage_latents, "dit": stage_dit, "export": stage_export, "recon": stage_recon,
+     "probe": stage_probe}[args.stage](args)
 
 
 if __name__ == "__main__":

@@ -84,5 +84,11 @@ describe.skipIf(skip !== null)(skip ?? "train_toy.py, every stage at toy scale",
     expect(trainIn("run2", "export", "--out", model2)).toMatch(/exported/);
     const reel = JSON.parse(readFileSync(join(model2, "reel.json"), "utf8"));
     expect(reel.training).toMatchObject({ dit_steps: 1, dit_steps_total: 3, vae_steps: 1, vae_steps_total: 4 });
+    // The probe: losses on object and background cells with the true, empty and another prompt.
+    expect(trainIn("run2", "probe", "--model", model2, "--count", "3")).toMatch(/probe: 3 clips/);
+    const probe = JSON.parse(readFileSync(join(tmp.dir, "run2", "probe.json"), "utf8"));
+    expect(probe.rows).toHaveLength(4);
+    for (const row of probe.rows)
+      for (const k of ["true_obj", "empty_bg", "text_gain_obj"]) expect(Number.isFinite(row[k])).toBe(true);
   });
 });
