@@ -1,12 +1,14 @@
 /** Benchmarks: `npm run bench -- <name> [options]`. Each prints JSON lines on stdout. */
 import { benchDit } from "./bench/dit.ts";
 import { benchDitProfile } from "./bench/dit-profile.ts";
+import { benchKernels } from "./bench/kernels.ts";
 import { benchStory } from "./bench/story.ts";
 import { benchToy } from "./bench/toy.ts";
 
 const BENCHES: Record<string, (argv: string[]) => Promise<void>> = {
   dit: benchDit,
   "dit-profile": benchDitProfile,
+  kernels: benchKernels,
   story: benchStory,
   toy: benchToy,
 };

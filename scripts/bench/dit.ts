@@ -47,7 +47,7 @@ export function wanFlops(c: WanConfig, L: number): number {
   return c.num_layers * perBlock + embed;
 }
 
-function rand(n: number, seed: number): Float32Array {
+export function rand(n: number, seed: number): Float32Array {
   const out = new Float32Array(n);
   let s = seed >>> 0 || 1;
   for (let i = 0; i < n; i++) {
