@@ -372,14 +372,21 @@ def stage_dit(args):
         with autocast(dev, args.bf16):
             ctx = encode_text(t5, ids, mask)
             pred = dit(xt, sigma * 1000.0, ctx, int(np.prod(xt.shape[2:]) // 4))
+        err = (pred.float() - target) ** 2
         if obj_masks is None:
-            loss = F.mse_loss(pred.float(), target)
+            loss = err.mean()
+            parts = {}
         else:
             # Objects cover a few percent of the latent cells; the background alone drove the
             # unweighted loss (first two releases: backgrounds right, objects faded). Cells with
             # object pixels weigh 1 + dit_obj_weight, normalised so the mean weight is 1.
-            w = 1 + args.dit_obj_weight * torch.from_numpy(np.asarray(obj_masks[idx], dtype=np.float32)).to(dev).unsqueeze(1)
-            loss = (((pred.float() - target) ** 2) * w).mean() / w.mean()
+            m = torch.from_numpy(np.asarray(obj_masks[idx], dtype=np.float32)).to(dev).unsqueeze(1)
+            w = 1 + args.dit_obj_weight * m
+            loss = (err * w).mean() / w.mean()
+            with torch.no_grad():  # the unweighted loss on object and on background cells, for the log
+                m = m.expand_as(err)
+                parts = {"loss_obj": (err * m).sum().item() / max(1.0, m.sum().item()),
+                         "loss_bg": (err * (1 - m)).sum().item() / max(1.0, (1 - m).sum().item())}
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
@@ -390,7 +397,7 @@ def stage_dit(args):
             for k, v in list(dit.state_dict().items()) + [("t5." + k, v) for k, v in t5.state_dict().items()]:
                 ema[k].mul_(d).add_(v.detach().float(), alpha=1 - d)
         if step % 10 == 0:
-            log(args.run, "dit", step=step, loss=loss.item(), lr=lr, sec=time.time() - t0)
+            log(args.run, "dit", step=step, loss=loss.item(), **parts, lr=lr, sec=time.time() - t0)
         if step % 200 == 0:
             save_ckpt(ckpt, dit=dit.state_dict(), t5=t5.state_dict(), opt=opt.state_dict(), ema=ema, step=step, batch=B, init_steps=init_steps)
     save_ckpt(ckpt, dit=dit.state_dict(), t5=t5.state_dict(), opt=opt.state_dict(), ema=ema, step=step, batch=B, init_steps=init_steps)
