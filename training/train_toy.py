@@ -567,7 +567,7 @@ def stage_export(args):
         "vae": vae_config(args.run),
         "latents_mean": stats["mean"],
         "latents_std": stats["std"],
-        "defaults": {"steps": 20, "shift": TRAIN_SHIFT, "guidance": 4.0, "frames": CLIP["frames"], "fps": CLIP["fps"],
+        "defaults": {"steps": 20, "shift": TRAIN_SHIFT, "guidance": args.guidance, "frames": CLIP["frames"], "fps": CLIP["fps"],
                      "sizes": [[CLIP["size"], CLIP["size"]]], "sampler": "unipc", "negativePrompt": ""},
         "preview": fit_preview(args.run, vae, dev),
         # <stage>_steps: this run's; <stage>_steps_total: with the steps of the weights it warm-started from
@@ -607,6 +607,7 @@ def main(argv):
     ap.add_argument("--dit-obj-weight", type=float, default=4.0, help="dit: extra loss weight on latent cells with objects (latent_masks.npy)")
     ap.add_argument("--dit-init", default="", help="dit: warm-start from another run's dit.pt or a model folder such as models/reel-toy (weights only)")
     ap.add_argument("--model", default=os.path.join(ROOT, "models", "reel-toy"), help="probe: the model folder to probe")
+    ap.add_argument("--guidance", type=float, default=4.0, help="export: the model's default guidance scale (pick it with `reel eval --guidance`)")
     ap.add_argument("--no-ema", dest="ema", action="store_false", help="export: raw weights instead of the EMA")
     args = ap.parse_args(argv)
     if args.count is None:
