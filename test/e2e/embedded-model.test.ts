@@ -67,8 +67,8 @@ describe.skipIf(!hasFfmpeg)(hasFfmpeg ? "embedded model (README command)" : "SKI
   });
 
   // The shipped model names its background reliably (MODEL_CARD.md: 85% over 200 held-out
-  // prompts; these prompts were right for seeds 0-3 with the fourth release). A pipeline or weight regression (text
-  // conditioning, latent statistics, VAE decode) breaks this first.
+  // prompts; with the fourth release these prompts were right for seeds 0-3). A pipeline or
+  // weight regression (text conditioning, latent statistics, VAE decode) breaks this first.
   it.each([
     ["a red ball bounces to the right over green grass", "grass"],
     ["a yellow star drifts left under an orange sunset", "sunset"],
