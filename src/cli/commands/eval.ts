@@ -3,22 +3,45 @@
  * per-attribute accuracy and an overall score as JSON.
  *   reel eval --videos DIR                      existing videos (captions.jsonl + mp4/png/npy)
  *   reel eval --model NAME --prompts FILE       generate one video per prompt, then score them
+ * `--details FILE` also writes one JSON line per video (every check, what was detected), for
+ * finding out why a model misses an attribute rather than only how often.
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { ortRuntime } from "../../engine/runtime-ort.ts";
 import { ReelError } from "../../errors.ts";
 import type { RgbFrame } from "../../media/frames.ts";
 import { resolveModel } from "../../models/discovery.ts";
 import { generate } from "../../pipelines/generate.ts";
+import { parseRequest } from "../../pipelines/request.ts";
 import { openWanBundle } from "../../pipelines/wan-model.ts";
-import { aggregate, evaluateFolder, evaluateVideo } from "../../toyworld/index.ts";
+import { aggregate, evaluateFolder, evaluateVideo, type VideoEvaluation } from "../../toyworld/index.ts";
 import { DEFAULT_MODEL } from "./generate.ts";
 
 const USAGE = `usage:
-  reel eval --videos DIR
-  reel eval --prompts FILE [--model NAME] [--limit N] [--seed S] [--steps N] [--guidance X] [--precision f32|int8]
+  reel eval --videos DIR [--details FILE]
+  reel eval --prompts FILE [--model NAME] [--limit N] [--seed S] [--steps N] [--guidance X] [--shift X]
+            [--precision f32|int8] [--details FILE]
+
+  Prompt i (from 0) is generated with seed S + i (S defaults to 0). Prints per-attribute accuracy
+  and an overall score as JSON; --details FILE writes one JSON line per video with every check
+  (expected, detected, correct) and the objects, background and camera the evaluator found.
 `;
+
+/** One JSON line per video: enough to see why an attribute was missed. */
+function writeDetails(file: string, evals: readonly VideoEvaluation[], ids: readonly string[]): void {
+  const lines = evals.map((e, i) =>
+    JSON.stringify({
+      id: ids[i],
+      prompt: e.prompt,
+      score: e.score,
+      checks: e.checks,
+      detected: e.detected,
+      quality: e.quality,
+    }),
+  );
+  writeFileSync(file, lines.map((l) => `${l}\n`).join(""));
+}
 
 export async function run(args: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -31,6 +54,8 @@ export async function run(args: string[]): Promise<number> {
       seed: { type: "string", default: "0" },
       steps: { type: "string" },
       guidance: { type: "string" },
+      shift: { type: "string" },
+      details: { type: "string" },
       precision: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
@@ -40,22 +65,50 @@ export async function run(args: string[]): Promise<number> {
     return 0;
   }
   if (values.videos) {
+    if (values.details) throw new ReelError("E_INPUT_INVALID", "--details works with --prompts only (for now)");
     process.stdout.write(`${JSON.stringify(await evaluateFolder(values.videos), null, 2)}\n`);
     return 0;
   }
+  if (values.precision !== undefined && values.precision !== "f32" && values.precision !== "int8")
+    throw new ReelError("E_INPUT_INVALID", `--precision ${values.precision}: allowed are f32, int8`);
   if (!values.prompts) throw new ReelError("E_INPUT_INVALID", `eval needs --videos DIR or --prompts FILE\n${USAGE}`);
   let prompts = readFileSync(values.prompts, "utf8")
     .split("\n")
     .map((l) => l.trim())
     .filter(Boolean);
-  if (values.limit) prompts = prompts.slice(0, Number(values.limit));
+  if (values.limit !== undefined) {
+    const limit = Number(values.limit);
+    if (!Number.isInteger(limit) || limit < 1)
+      throw new ReelError("E_INPUT_INVALID", `--limit ${values.limit}: a whole number of prompts, at least 1`);
+    prompts = prompts.slice(0, limit);
+  }
   if (prompts.length === 0) throw new ReelError("E_INPUT_INVALID", `${values.prompts}: no prompts`);
   const bundle = openWanBundle(resolveModel(values.model ?? DEFAULT_MODEL), {
     runtime: ortRuntime,
     device: "cpu",
     ...(values.precision === "int8" ? { precision: "int8" as const } : {}),
   });
-  const evals = [];
+  const num = (flag: string, v: string | undefined) => {
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isFinite(n)) throw new ReelError("E_INPUT_INVALID", `--${flag} ${v}: not a number`);
+    return n;
+  };
+  const seed0 = num("seed", values.seed) ?? 0;
+  // Validate the sampling options once, at the edge, with the same rules as `reel generate`.
+  const settings = parseRequest(
+    Object.fromEntries(
+      Object.entries({
+        prompt: prompts[0],
+        seed: seed0 + prompts.length - 1,
+        steps: num("steps", values.steps),
+        guidance: num("guidance", values.guidance),
+        shift: num("shift", values.shift),
+      }).filter(([, v]) => v !== undefined),
+    ),
+    "reel eval",
+  );
+  const evals: VideoEvaluation[] = [];
   const t0 = performance.now();
   for (const [i, prompt] of prompts.entries()) {
     const frames: RgbFrame[] = [];
@@ -63,19 +116,19 @@ export async function run(args: string[]): Promise<number> {
       bundle,
       {
         prompt,
-        seed: Number(values.seed) + i,
-        ...(values.steps ? { steps: Number(values.steps) } : {}),
-        ...(values.guidance ? { guidance: Number(values.guidance) } : {}),
+        seed: seed0 + i,
+        ...(settings.steps !== undefined ? { steps: settings.steps } : {}),
+        ...(settings.guidance !== undefined ? { guidance: settings.guidance } : {}),
+        ...(settings.shift !== undefined ? { shift: settings.shift } : {}),
       },
       { onFrames: (f) => void frames.push(...f) },
     );
     evals.push(evaluateVideo(frames, prompt));
     process.stderr.write(`evaluated ${i + 1}/${prompts.length} (${((performance.now() - t0) / 1000).toFixed(0)} s)\n`);
   }
-  const report = aggregate(
-    evals,
-    prompts.map((_, i) => String(i)),
-  );
+  const ids = prompts.map((_, i) => String(i));
+  const report = aggregate(evals, ids);
+  if (values.details) writeDetails(values.details, evals, ids);
   process.stdout.write(`${JSON.stringify({ model: bundle.name, prompts: prompts.length, ...report }, null, 2)}\n`);
   return 0;
 }
