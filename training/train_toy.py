@@ -10,7 +10,8 @@ usage: /usr/bin/python3 training/train_toy.py STAGE --run DIR [options]
   export   write the model folder (official key layout, fp16 safetensors, reel.json)
   probe    does a model's DiT use its prompt on object cells? (loss with true/empty/other prompt)
   recon    the VAE's ceiling: N held-out clips and their VAE reconstructions as two folders
-           (uint8 .npy + captions.jsonl) for `reel eval --videos DIR`
+           (uint8 .npy + captions.jsonl) for `reel eval --videos DIR`; with --from-sigma S and
+           --model M, the clips noised to S and finished by M's DiT (where generation loses it)
 
 Every stage stops after --minutes (wall clock) or --steps (a total, counted from the run's
 start; `--steps 0` trains nothing, e.g. to only import --vae-init weights), saving a checkpoint;
@@ -419,37 +420,78 @@ def stage_dit(args):
 # ---------------------------------------------------------------------------------------
 # Stage: recon (how well the VAE alone reproduces held-out clips, scored by the evaluator)
 
+def denoise_from(dit, t5, z, ids, sigma0, guidance, steps, seed):
+    """SDEdit: noise the normalised latent z [1, C, F, H, W] to sigma0 (seeded), then sample back
+    to sigma 0 with the DiT (Euler on the flow, sigmas shifted as in training, classifier-free
+    guidance against the empty prompt). What a model makes of a clip's layout when it only has
+    to finish it: from sigma0 near 0 this is the VAE ceiling, from 1 it is plain generation."""
+    g = torch.Generator().manual_seed(seed)
+    x = (1 - sigma0) * z + sigma0 * torch.randn(z.shape, generator=g).to(z.device)
+    u0 = sigma0 / (TRAIN_SHIFT - (TRAIN_SHIFT - 1) * sigma0)  # inverse of shift_sigma
+    sig = [shift_sigma(u0 * (1 - k / steps), TRAIN_SHIFT) for k in range(steps + 1)]
+    ids2 = torch.cat([ids, torch.zeros_like(ids)])
+    ids2[1, 0] = 1  # EOS only: the empty prompt
+    with torch.no_grad():
+        ctx = encode_text(t5, ids2, (ids2 != 0).long())
+        for a, b in zip(sig[:-1], sig[1:]):
+            v = dit(x.repeat(2, 1, 1, 1, 1), torch.full((2,), a * 1000.0, device=z.device), ctx,
+                    int(np.prod(x.shape[2:]) // 4)).float()
+            x = x + (b - a) * (v[1:] + guidance * (v[:1] - v[1:]))
+    return x
+
+
 def stage_recon(args):
     dev = device_of(args)
     vae = WanVAE_(**vae_config(args.run)).to(dev).eval()
-    if args.vae_init:
+    if args.from_sigma is not None:
+        # The DiT's ceiling from a noise level: a model folder's VAE, DiT and text encoder.
+        reel = json.load(open(os.path.join(args.model, "reel.json")))
+        vae = WanVAE_(**reel["vae"]).to(dev).eval()
+        vae.load_state_dict({k: v.float() for k, v in safetensors_io.load(os.path.join(args.model, "Wan2.1_VAE.safetensors"))[0].items()})
+        T5_CONFIG["vocab"] = vocab_size(args.tokenizer)
+        t5 = T5Encoder(**T5_CONFIG).to(dev).eval()
+        dit = WanModel(**DIT_CONFIG).to(dev).eval()
+        dit_sd, t5_sd = load_model_folder(args.model)
+        dit.load_state_dict(dit_sd)
+        t5.load_state_dict(t5_sd)
+        lat_mean = torch.tensor(reel["latents_mean"], device=dev).view(1, -1, 1, 1, 1)
+        lat_std = torch.tensor(reel["latents_std"], device=dev).view(1, -1, 1, 1, 1)
+        guidance = args.guidance if args.guidance is not None else reel["defaults"]["guidance"]
+    elif args.vae_init:
         vae.load_state_dict({k: v.float() for k, v in safetensors_io.load(args.vae_init)[0].items()})
     else:
         vae.load_state_dict(torch.load(os.path.join(args.run, "vae.pt"), map_location=dev)["model"])
     N = args.count
     T, S = CLIP["frames"], CLIP["size"]
-    dirs = {k: os.path.join(args.run, f"recon-{k}") for k in ("truth", "vae")}
+    last = "vae" if args.from_sigma is None else f"dit-from-{args.from_sigma:g}"
+    dirs = {k: os.path.join(args.run, f"recon-{k}") for k in ("truth", last)}
     arrs = {}
     for k, d in dirs.items():
         os.makedirs(d, exist_ok=True)
         arrs[k] = np.lib.format.open_memmap(os.path.join(d, "clips.npy"), mode="w+", dtype=np.uint8, shape=(N, T, S, S, 3))
     caps = []
     err = 0.0
-    for i, (h, frames) in enumerate(toy_data.stream(0, N, T, S)):  # seeds 0..N-1: held out
+    stream = toy_data.stream(0, N, T, S, args.tokenizer if args.from_sigma is not None else None, TEXT_LEN)
+    for i, (h, frames) in enumerate(stream):  # seeds 0..N-1: held out
         x = torch.from_numpy(toy_data.to_video(frames)).unsqueeze(0).to(dev)
         with torch.no_grad():
             mu, _ = vae.encode(x)
+            if args.from_sigma is not None:
+                ids = torch.zeros(1, TEXT_LEN, dtype=torch.long, device=dev)
+                ids[0, :len(h["ids"])] = torch.tensor(h["ids"])
+                z = denoise_from(dit, t5, (mu - lat_mean) / lat_std, ids, args.from_sigma, guidance, args.denoise_steps, i)
+                mu = z * lat_std + lat_mean
             rec = vae.decode(mu).clamp(-1, 1)[0]
         err += (rec - x[0]).abs().mean().item()
         arrs["truth"][i] = frames
-        arrs["vae"][i] = ((rec.permute(1, 2, 3, 0).cpu().numpy() + 1) * 127.5).round().clip(0, 255).astype(np.uint8)
+        arrs[last][i] = ((rec.permute(1, 2, 3, 0).cpu().numpy() + 1) * 127.5).round().clip(0, 255).astype(np.uint8)
         caps.append({"file": "clips.npy", "index": i, "caption": h["caption"]})
     for k, d in dirs.items():
         arrs[k].flush()
         with open(os.path.join(d, "captions.jsonl"), "w") as f:
             f.writelines(json.dumps(c) + "\n" for c in caps)
     print(f"recon: {N} clips, mean |rec - x| = {err / N:.4f} (range [-1, 1]); score with: "
-          f"node bin/reel.js eval --videos {dirs['vae']}  (and {dirs['truth']})", flush=True)
+          f"node bin/reel.js eval --videos {dirs[last]}  (and {dirs['truth']})", flush=True)
 
 
 # ---------------------------------------------------------------------------------------
@@ -579,7 +621,7 @@ def stage_export(args):
         "vae": vae_config(args.run),
         "latents_mean": stats["mean"],
         "latents_std": stats["std"],
-        "defaults": {"steps": 20, "shift": TRAIN_SHIFT, "guidance": args.guidance, "frames": CLIP["frames"], "fps": CLIP["fps"],
+        "defaults": {"steps": 20, "shift": TRAIN_SHIFT, "guidance": 2.5 if args.guidance is None else args.guidance, "frames": CLIP["frames"], "fps": CLIP["fps"],
                      "sizes": [[CLIP["size"], CLIP["size"]]], "sampler": "unipc", "negativePrompt": ""},
         "preview": fit_preview(args.run, vae, dev),
         # <stage>_steps: this run's; <stage>_steps_total: with the steps of the weights it warm-started from
@@ -619,9 +661,12 @@ def main(argv):
     ap.add_argument("--dit-obj-weight", type=float, default=4.0, help="dit: extra loss weight on latent cells with objects (latent_masks.npy)")
     ap.add_argument("--dit-init", default="", help="dit: warm-start from another run's dit.pt or a model folder such as models/reel-toy (weights only)")
     ap.add_argument("--model", default=os.path.join(ROOT, "models", "reel-toy"), help="probe: the model folder to probe")
-    ap.add_argument("--guidance", type=float, default=2.5,
-                    help="export: the model's default guidance scale (2.5 beat 4 and 6 for the fourth release on 60 held-out prompts; "
-                         "pick it with `reel eval --guidance`)")
+    ap.add_argument("--from-sigma", type=float, default=None,
+                    help="recon: noise the held-out latents to this sigma (0-1] and let --model's DiT finish them")
+    ap.add_argument("--denoise-steps", type=int, default=20, help="recon --from-sigma: Euler steps from sigma to 0")
+    ap.add_argument("--guidance", type=float, default=None,
+                    help="export: the model's default guidance scale, 2.5 if not given (2.5 beat 4 and 6 for the fourth release "
+                         "on 60 held-out prompts; pick it with `reel eval --guidance`); recon --from-sigma: default the model's")
     ap.add_argument("--no-ema", dest="ema", action="store_false", help="export: raw weights instead of the EMA")
     args = ap.parse_args(argv)
     if args.count is None:

@@ -90,5 +90,38 @@ describe.skipIf(skip !== null)(skip ?? "train_toy.py, every stage at toy scale",
     expect(probe.rows).toHaveLength(4);
     for (const row of probe.rows)
       for (const k of ["true_obj", "empty_bg", "text_gain_obj"]) expect(Number.isFinite(row[k])).toBe(true);
+    // recon --from-sigma: held-out clips noised to sigma and finished by the model's DiT. From a
+    // tiny sigma the DiT barely moves the latents, so the error is the VAE's own (run2's VAE is
+    // the one model2 exported, in fp16).
+    const err = (out: string) => Number(/mean \|rec - x\| = ([\d.]+)/.exec(out)?.[1]);
+    const vaeOnly = err(trainIn("run2", "recon", "--count", "2"));
+    const near0 = trainIn(
+      "run2",
+      "recon",
+      "--count",
+      "2",
+      "--model",
+      model2,
+      "--from-sigma",
+      "0.001",
+      "--denoise-steps",
+      "2",
+    );
+    expect(near0).toMatch(/recon-dit-from-0.001/);
+    expect(Math.abs(err(near0) - vaeOnly)).toBeLessThan(0.01);
+    const half = trainIn(
+      "run2",
+      "recon",
+      "--count",
+      "2",
+      "--model",
+      model2,
+      "--from-sigma",
+      "0.5",
+      "--denoise-steps",
+      "2",
+    );
+    expect(err(half)).toBeGreaterThan(err(near0)); // an untrained DiT cannot finish a half-noised clip
+    expect(existsSync(join(tmp.dir, "run2", "recon-dit-from-0.5", "captions.jsonl"))).toBe(true);
   });
 });
