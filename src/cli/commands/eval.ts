@@ -21,7 +21,7 @@ import { DEFAULT_MODEL } from "./generate.ts";
 const USAGE = `usage:
   reel eval --videos DIR [--details FILE]
   reel eval --prompts FILE [--model NAME] [--limit N] [--seed S] [--steps N] [--guidance X] [--shift X]
-            [--precision f32|int8] [--details FILE]
+            [--sampler unipc|dpm++|euler] [--precision f32|int8] [--details FILE]
 
   Prompt i (from 0) is generated with seed S + i (S defaults to 0). Prints per-attribute accuracy
   and an overall score as JSON; --details FILE writes one JSON line per video with every check
@@ -55,6 +55,7 @@ export async function run(args: string[]): Promise<number> {
       steps: { type: "string" },
       guidance: { type: "string" },
       shift: { type: "string" },
+      sampler: { type: "string" },
       details: { type: "string" },
       precision: { type: "string" },
       help: { type: "boolean", short: "h" },
@@ -104,6 +105,7 @@ export async function run(args: string[]): Promise<number> {
         steps: num("steps", values.steps),
         guidance: num("guidance", values.guidance),
         shift: num("shift", values.shift),
+        sampler: values.sampler,
       }).filter(([, v]) => v !== undefined),
     ),
     "reel eval",
@@ -120,6 +122,7 @@ export async function run(args: string[]): Promise<number> {
         ...(settings.steps !== undefined ? { steps: settings.steps } : {}),
         ...(settings.guidance !== undefined ? { guidance: settings.guidance } : {}),
         ...(settings.shift !== undefined ? { shift: settings.shift } : {}),
+        ...(settings.sampler !== undefined ? { sampler: settings.sampler } : {}),
       },
       { onFrames: (f) => void frames.push(...f) },
     );
