@@ -2,12 +2,15 @@
  * Evaluates the embedded model on held-out prompts and writes its model card.
  *
  * usage: node bin/run-ts.js scripts/toy/model-card.ts [--model models/reel-toy] [--count 200] [--run DIR]
- *          [--status FILE.md] [--training FILE.md] [--recon DIR]
+ *          [--status FILE.md] [--training FILE.md] [--recon DIR] [--finish DIR ...]
  *
  * --status: a markdown paragraph kept as the card's "Status" section (what this release is).
  * --training: a markdown paragraph describing how this release was trained (its lineage).
  * --recon:  a folder written by `train_toy.py recon` (VAE reconstructions of held-out clips):
  *           scored too, as the ceiling the VAE sets for the whole model.
+ * --finish: folders written by `train_toy.py recon --from-sigma S --model M` (held-out clips
+ *           noised to S and finished by this model's DiT; repeat the flag): one column each,
+ *           showing at which noise level generation loses what the VAE keeps.
  *
  * Held-out prompts are captions of toy-world seeds 0…count−1 (training uses seeds ≥ 1,000,000).
  * Writes MODEL_CARD.md and contact-sheet.png into the model folder and eval.json beside them.
@@ -30,6 +33,7 @@ const { values } = parseArgs({
     run: { type: "string" },
     status: { type: "string" },
     recon: { type: "string" },
+    finish: { type: "string", multiple: true, default: [] },
     training: { type: "string" },
   },
 });
@@ -85,11 +89,24 @@ const logTail = (stage: string) => {
   return { first: lines[0], last: lines[lines.length - 1], n: lines.length, lines };
 };
 const pct = (x: number | null | undefined) => (x === null || x === undefined ? "–" : `${(100 * x).toFixed(1)}%`);
+// Extra columns: clips finished by the DiT from a noise level (highest first), then the VAE ceiling.
+const sigmaOf = (dir: string) => {
+  const m = /from-([\d.]+)\/?$/.exec(dir);
+  if (!m)
+    throw new Error(`--finish ${dir}: expected a folder written by train_toy.py recon --from-sigma (recon-dit-from-S)`);
+  return Number(m[1]);
+};
+const finished = await Promise.all(
+  [...values.finish]
+    .sort((a, b) => sigmaOf(b) - sigmaOf(a))
+    .map(async (d) => ({ label: `finished from σ ${sigmaOf(d)}`, report: await evaluateFolder(d) })),
+);
 const recon = values.recon ? await evaluateFolder(values.recon) : null;
+const columns = [...finished, ...(recon ? [{ label: `VAE ceiling (${recon.count} clips)`, report: recon }] : [])];
 const rows = Object.entries(report.attributes)
   .map(
     ([k, a]) =>
-      `| ${k} | ${pct(a.accuracy)} | ${a.correct}/${a.total} |${recon ? ` ${pct(recon.attributes[k as keyof typeof recon.attributes]?.accuracy)} |` : ""}`,
+      `| ${k} | ${pct(a.accuracy)} | ${a.correct}/${a.total} |${columns.map((c) => ` ${pct(c.report.attributes[k as keyof typeof c.report.attributes]?.accuracy)} |`).join("")}`,
   )
   .join("\n");
 const status = values.status ? `\n## Status\n\n${readFileSync(values.status, "utf8").trim()}\n` : "";
@@ -151,11 +168,11 @@ ${training}
 
 ## Evaluation (${count} held-out prompts, toy-world evaluator, one video each, seed = index)
 
-| attribute | accuracy | correct/total |${recon ? ` VAE ceiling (${recon.count} clips) |` : ""}
-|---|---|---|${recon ? "---|" : ""}
+| attribute | accuracy | correct/total |${columns.map((c) => ` ${c.label} |`).join("")}
+|---|---|---|${columns.map(() => "---|").join("")}
 ${rows}
-| **overall** | **${pct(report.overall)}** | |${recon ? ` ${pct(recon.overall)} |` : ""}
-${recon ? `\nVAE ceiling: the same evaluator on held-out clips passed through the VAE alone (encode, decode),\nwritten by \`training/train_toy.py recon\`; the whole model cannot score above it.\n` : ""}
+| **overall** | **${pct(report.overall)}** | |${columns.map((c) => ` ${pct(c.report.overall)} |`).join("")}
+${recon ? `\nVAE ceiling: the same evaluator on held-out clips passed through the VAE alone (encode, decode),\nwritten by \`training/train_toy.py recon\`; the whole model cannot score above it.\n` : ""}${finished.length ? `\nFinished from σ: the same held-out clips encoded, noised to σ (seeded) and finished by this model's DiT\n(Euler, 20 steps, the default guidance; \`training/train_toy.py recon --from-sigma σ --model M\`). From a\nlow σ the clip's layout is given and the DiT only has to sharpen it; from σ near 1 it has to make\nthe layout itself, as in generation. Where the score falls between two columns is where\ngeneration loses what the VAE can keep.\n` : ""}
 Targets from the issue: colour ≥ 85%, motion ≥ 70%, background ≥ 80%, shape ≥ 60%.
 Generation time per clip during this evaluation (2 threads, in process, sessions warm): median
 ${(median / 1000).toFixed(1)} s. Reproduce: \`node bin/run-ts.js scripts/toy/model-card.ts --count ${count}\`.
