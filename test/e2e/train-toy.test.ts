@@ -95,32 +95,12 @@ describe.skipIf(skip !== null)(skip ?? "train_toy.py, every stage at toy scale",
     // the one model2 exported, in fp16).
     const err = (out: string) => Number(/mean \|rec - x\| = ([\d.]+)/.exec(out)?.[1]);
     const vaeOnly = err(trainIn("run2", "recon", "--count", "2"));
-    const near0 = trainIn(
-      "run2",
-      "recon",
-      "--count",
-      "2",
-      "--model",
-      model2,
-      "--from-sigma",
-      "0.001",
-      "--denoise-steps",
-      "2",
-    );
+    const finish = (sigma: string) =>
+      trainIn("run2", "recon", "--count", "2", "--model", model2, "--from-sigma", sigma, "--denoise-steps", "2");
+    const near0 = finish("0.001");
     expect(near0).toMatch(/recon-dit-from-0.001/);
     expect(Math.abs(err(near0) - vaeOnly)).toBeLessThan(0.01);
-    const half = trainIn(
-      "run2",
-      "recon",
-      "--count",
-      "2",
-      "--model",
-      model2,
-      "--from-sigma",
-      "0.5",
-      "--denoise-steps",
-      "2",
-    );
+    const half = finish("0.5");
     expect(err(half)).toBeGreaterThan(err(near0)); // an untrained DiT cannot finish a half-noised clip
     expect(existsSync(join(tmp.dir, "run2", "recon-dit-from-0.5", "captions.jsonl"))).toBe(true);
   });
