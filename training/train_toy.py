@@ -607,8 +607,9 @@ def stage_export(args):
                         {**meta, "config": json.dumps(DIT_CONFIG)})
     safetensors_io.save(os.path.join(out, "models_t5_reel-toy-enc-fp16.safetensors"), to_f16(t5_sd),
                         {**meta, "config": json.dumps(T5_CONFIG)})
+    # Each file's "steps" is this run's steps of that part (the VAE's own, not the DiT's).
     safetensors_io.save(os.path.join(out, "Wan2.1_VAE.safetensors"), to_f16(vae.state_dict()),
-                        {**meta, "config": json.dumps(vae_config(args.run))})
+                        {**meta, "steps": str(vst["step"]), "config": json.dumps(vae_config(args.run))})
     json.dump({"_class_name": "WanModel", **DIT_CONFIG}, open(os.path.join(out, "config.json"), "w"), indent=2)
     with open(args.tokenizer) as f:
         tok = f.read()

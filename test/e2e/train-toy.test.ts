@@ -8,6 +8,7 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { readHeader } from "../../src/engine/safetensors.ts";
 import { TORCH_PY, torchMissing } from "../helpers/torch.ts";
 import { afterAll, describe, expect, it } from "vitest";
 import { tempDir } from "../helpers/tmp.ts";
@@ -59,6 +60,9 @@ describe.skipIf(skip !== null)(skip ?? "train_toy.py, every stage at toy scale",
       vae_steps_total: 3,
       clips: 4,
     });
+    // Each weight file's metadata counts that part's own steps.
+    expect(readHeader(join(model, "diffusion_pytorch_model.safetensors")).metadata.steps).toBe("2");
+    expect(readHeader(join(model, "Wan2.1_VAE.safetensors")).metadata.steps).toBe("3");
     const out = join(tmp.dir, "clip.mp4");
     const r = spawnSync(
       process.execPath,
