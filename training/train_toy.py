@@ -122,11 +122,26 @@ def prior_steps(init, stage):
     return int(tr.get(f"{stage}_steps_total", tr.get(f"{stage}_steps", 0)))
 
 
+def load_f32(path):
+    """An (fp16) safetensors file as a float32 state dict."""
+    return {k: v.float() for k, v in safetensors_io.load(path)[0].items()}
+
+
 def load_model_folder(folder):
     """A model folder's (e.g. models/reel-toy) fp16 DiT and text-encoder weights, as float32 state dicts."""
-    def f32(name):
-        return {k: v.float() for k, v in safetensors_io.load(os.path.join(folder, name))[0].items()}
-    return f32("diffusion_pytorch_model.safetensors"), f32("models_t5_reel-toy-enc-fp16.safetensors")
+    return (load_f32(os.path.join(folder, "diffusion_pytorch_model.safetensors")),
+            load_f32(os.path.join(folder, "models_t5_reel-toy-enc-fp16.safetensors")))
+
+
+def load_model_modules(folder, dev, tokenizer):
+    """A model folder's DiT and text encoder as float32 modules in eval mode: (dit, t5)."""
+    T5_CONFIG["vocab"] = vocab_size(tokenizer)
+    t5 = T5Encoder(**T5_CONFIG).to(dev).eval()
+    dit = WanModel(**DIT_CONFIG).to(dev).eval()
+    dit_sd, t5_sd = load_model_folder(folder)
+    dit.load_state_dict(dit_sd)
+    t5.load_state_dict(t5_sd)
+    return dit, t5
 
 
 def cell_losses(err, m):
@@ -184,7 +199,7 @@ def stage_vae(args):
         step, init_steps = st["step"], st.get("init_steps", 0)
         print(f"resumed vae at step {step}", flush=True)
     elif args.vae_init:
-        vae.load_state_dict({k: v.float() for k, v in safetensors_io.load(args.vae_init)[0].items()})
+        vae.load_state_dict(load_f32(args.vae_init))
         init_steps = prior_steps(args.vae_init, "vae")
         print(f"vae initialised from {args.vae_init} ({init_steps} steps in all)", flush=True)
     # The VAE is convolutional and causal: it trains on 64x64 crops of whole 17-frame clips,
@@ -442,25 +457,20 @@ def denoise_from(dit, t5, z, ids, sigma0, guidance, steps, seed):
 
 def stage_recon(args):
     dev = device_of(args)
-    vae = WanVAE_(**vae_config(args.run)).to(dev).eval()
     if args.from_sigma is not None:
         # The DiT's ceiling from a noise level: a model folder's VAE, DiT and text encoder.
         reel = json.load(open(os.path.join(args.model, "reel.json")))
         vae = WanVAE_(**reel["vae"]).to(dev).eval()
-        vae.load_state_dict({k: v.float() for k, v in safetensors_io.load(os.path.join(args.model, "Wan2.1_VAE.safetensors"))[0].items()})
-        T5_CONFIG["vocab"] = vocab_size(args.tokenizer)
-        t5 = T5Encoder(**T5_CONFIG).to(dev).eval()
-        dit = WanModel(**DIT_CONFIG).to(dev).eval()
-        dit_sd, t5_sd = load_model_folder(args.model)
-        dit.load_state_dict(dit_sd)
-        t5.load_state_dict(t5_sd)
+        vae.load_state_dict(load_f32(os.path.join(args.model, "Wan2.1_VAE.safetensors")))
+        dit, t5 = load_model_modules(args.model, dev, args.tokenizer)
         lat_mean = torch.tensor(reel["latents_mean"], device=dev).view(1, -1, 1, 1, 1)
         lat_std = torch.tensor(reel["latents_std"], device=dev).view(1, -1, 1, 1, 1)
         guidance = args.guidance if args.guidance is not None else reel["defaults"]["guidance"]
     elif args.vae_init:
-        vae.load_state_dict({k: v.float() for k, v in safetensors_io.load(args.vae_init)[0].items()})
+        vae = WanVAE_(**vae_config(args.run)).to(dev).eval()
+        vae.load_state_dict(load_f32(args.vae_init))
     else:
-        vae.load_state_dict(torch.load(os.path.join(args.run, "vae.pt"), map_location=dev)["model"])
+        vae = load_vae(args.run, dev)
     N = args.count
     T, S = CLIP["frames"], CLIP["size"]
     last = "vae" if args.from_sigma is None else f"dit-from-{args.from_sigma:g}"
@@ -511,12 +521,7 @@ def stage_probe(args):
     stats = json.load(open(os.path.join(args.run, "latent_stats.json")))
     if max(abs(a - b) for a, b in zip(stats["mean"], reel["latents_mean"])) > 1e-3:
         raise SystemExit(f"{args.run}'s latents were not encoded with {model}'s VAE (latent means differ)")
-    T5_CONFIG["vocab"] = vocab_size(args.tokenizer)
-    t5 = T5Encoder(**T5_CONFIG).to(dev).eval()
-    dit = WanModel(**DIT_CONFIG).to(dev).eval()
-    dit_sd, t5_sd = load_model_folder(model)
-    dit.load_state_dict(dit_sd)
-    t5.load_state_dict(t5_sd)
+    dit, t5 = load_model_modules(model, dev, args.tokenizer)
     lat = np.load(os.path.join(args.run, "latents.npy"), mmap_mode="r")
     masks = np.load(os.path.join(args.run, "latent_masks.npy"), mmap_mode="r")
     meta = json.load(open(os.path.join(args.run, "latents.json")))
@@ -670,6 +675,10 @@ def main(argv):
                          "on 60 held-out prompts; pick it with `reel eval --guidance`); recon --from-sigma: default the model's")
     ap.add_argument("--no-ema", dest="ema", action="store_false", help="export: raw weights instead of the EMA")
     args = ap.parse_args(argv)
+    if args.from_sigma is not None and not 0 < args.from_sigma <= 1:
+        ap.error(f"--from-sigma {args.from_sigma}: a noise level in (0, 1]")
+    if args.denoise_steps < 1:
+        ap.error(f"--denoise-steps {args.denoise_steps}: at least 1")
     if args.count is None:
         args.count = {"latents": 12000, "recon": 60, "probe": 32}.get(args.stage, 0)
     if args.bf16 is None:

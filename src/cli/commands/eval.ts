@@ -16,10 +16,11 @@ import { generate } from "../../pipelines/generate.ts";
 import { parseRequest } from "../../pipelines/request.ts";
 import { openWanBundle } from "../../pipelines/wan-model.ts";
 import { aggregate, evaluateFolder, evaluateVideo, type VideoEvaluation } from "../../toyworld/index.ts";
+import { numberFlag, precisionFlag } from "../flags.ts";
 import { DEFAULT_MODEL } from "./generate.ts";
 
 const USAGE = `usage:
-  reel eval --videos DIR [--details FILE]
+  reel eval --videos DIR
   reel eval --prompts FILE [--model NAME] [--limit N] [--seed S] [--steps N] [--guidance X] [--shift X]
             [--sampler unipc|dpm++|euler] [--precision f32|int8] [--details FILE]
 
@@ -66,12 +67,11 @@ export async function run(args: string[]): Promise<number> {
     return 0;
   }
   if (values.videos) {
-    if (values.details) throw new ReelError("E_INPUT_INVALID", "--details works with --prompts only (for now)");
+    if (values.details) throw new ReelError("E_INPUT_INVALID", "--details works with --prompts only");
     process.stdout.write(`${JSON.stringify(await evaluateFolder(values.videos), null, 2)}\n`);
     return 0;
   }
-  if (values.precision !== undefined && values.precision !== "f32" && values.precision !== "int8")
-    throw new ReelError("E_INPUT_INVALID", `--precision ${values.precision}: allowed are f32, int8`);
+  const precision = precisionFlag(values.precision);
   if (!values.prompts) throw new ReelError("E_INPUT_INVALID", `eval needs --videos DIR or --prompts FILE\n${USAGE}`);
   let prompts = readFileSync(values.prompts, "utf8")
     .split("\n")
@@ -84,32 +84,26 @@ export async function run(args: string[]): Promise<number> {
     prompts = prompts.slice(0, limit);
   }
   if (prompts.length === 0) throw new ReelError("E_INPUT_INVALID", `${values.prompts}: no prompts`);
-  const bundle = openWanBundle(resolveModel(values.model ?? DEFAULT_MODEL), {
-    runtime: ortRuntime,
-    device: "cpu",
-    ...(values.precision === "int8" ? { precision: "int8" as const } : {}),
-  });
-  const num = (flag: string, v: string | undefined) => {
-    if (v === undefined) return undefined;
-    const n = Number(v);
-    if (!Number.isFinite(n)) throw new ReelError("E_INPUT_INVALID", `--${flag} ${v}: not a number`);
-    return n;
-  };
-  const seed0 = num("seed", values.seed) ?? 0;
+  const seed0 = numberFlag("seed", values.seed) ?? 0;
   // Validate the sampling options once, at the edge, with the same rules as `reel generate`.
   const settings = parseRequest(
     Object.fromEntries(
       Object.entries({
         prompt: prompts[0],
         seed: seed0 + prompts.length - 1,
-        steps: num("steps", values.steps),
-        guidance: num("guidance", values.guidance),
-        shift: num("shift", values.shift),
+        steps: numberFlag("steps", values.steps),
+        guidance: numberFlag("guidance", values.guidance),
+        shift: numberFlag("shift", values.shift),
         sampler: values.sampler,
       }).filter(([, v]) => v !== undefined),
     ),
     "reel eval",
   );
+  const bundle = openWanBundle(resolveModel(values.model ?? DEFAULT_MODEL), {
+    runtime: ortRuntime,
+    device: "cpu",
+    ...(precision ? { precision } : {}),
+  });
   const evals: VideoEvaluation[] = [];
   const t0 = performance.now();
   for (const [i, prompt] of prompts.entries()) {

@@ -17,6 +17,7 @@ import { resolveModel } from "../../models/discovery.ts";
 import { generate } from "../../pipelines/generate.ts";
 import { parseRequest } from "../../pipelines/request.ts";
 import { openWanBundle } from "../../pipelines/wan-model.ts";
+import { numberFlag, precisionFlag } from "../flags.ts";
 import { progressPrinter } from "../progress-bar.ts";
 
 export const DEFAULT_MODEL = process.env.REEL_DEFAULT_MODEL ?? "reel-toy";
@@ -75,12 +76,7 @@ export async function run(args: string[]): Promise<number> {
   if (positionals.length !== 1)
     throw new ReelError("E_INPUT_INVALID", `generate takes one prompt in quotes, got ${positionals.length}\n${USAGE}`);
   if (!values.output) throw new ReelError("E_INPUT_INVALID", `generate needs -o FILE.mp4\n${USAGE}`);
-  const num = (flag: string, v: string | undefined) => {
-    if (v === undefined) return undefined;
-    const n = Number(v);
-    if (!Number.isFinite(n)) throw new ReelError("E_INPUT_INVALID", `--${flag} ${v}: not a number`);
-    return n;
-  };
+  const precision = precisionFlag(values.precision);
   let width: number | undefined;
   let height: number | undefined;
   if (values.size !== undefined) {
@@ -89,8 +85,6 @@ export async function run(args: string[]): Promise<number> {
     width = Number(m[1]);
     height = Number(m[2]);
   }
-  if (values.precision !== undefined && values.precision !== "f32" && values.precision !== "int8")
-    throw new ReelError("E_INPUT_INVALID", `--precision ${values.precision}: allowed are f32, int8`);
   // 1. validate everything at the edge
   const req = parseRequest(
     Object.fromEntries(
@@ -102,15 +96,15 @@ export async function run(args: string[]): Promise<number> {
         last_image: values["last-image"],
         width,
         height,
-        frames: num("frames", values.frames),
-        fps: num("fps", values.fps),
-        steps: num("steps", values.steps),
-        guidance: num("guidance", values.guidance),
-        shift: num("shift", values.shift),
+        frames: numberFlag("frames", values.frames),
+        fps: numberFlag("fps", values.fps),
+        steps: numberFlag("steps", values.steps),
+        guidance: numberFlag("guidance", values.guidance),
+        shift: numberFlag("shift", values.shift),
         sampler: values.sampler,
-        seed: num("seed", values.seed),
+        seed: numberFlag("seed", values.seed),
         device: values.device,
-        threads: num("threads", values.threads),
+        threads: numberFlag("threads", values.threads),
       }).filter(([, v]) => v !== undefined),
     ),
     "reel generate",
@@ -127,7 +121,7 @@ export async function run(args: string[]): Promise<number> {
     runtime: ortRuntime,
     device: (req.device ?? "cpu") as Device,
     ...(req.threads ? { threads: req.threads } : {}),
-    ...(values.precision ? { precision: values.precision as "f32" | "int8" } : {}),
+    ...(precision ? { precision } : {}),
   });
   if (values.preview) mkdirSync(values.preview, { recursive: true });
   mkdirSync(dirname(out), { recursive: true });
