@@ -108,6 +108,50 @@ def vae_config(run, dim=None):
     return cfg
 
 
+def dit_config(run, layers=None):
+    """The run's DiT config: written to RUN/dit_config.json by the first `dit` stage given
+    --dit-layers, read back by every later stage (export); otherwise DIT_CONFIG (6 layers)."""
+    path = os.path.join(run, "dit_config.json")
+    if os.path.exists(path):
+        with open(path) as f:
+            cfg = json.load(f)
+        if layers and layers != cfg["num_layers"]:
+            raise SystemExit(f"{run} trains a DiT with --dit-layers {cfg['num_layers']}, not {layers}")
+        return cfg
+    cfg = dict(DIT_CONFIG, num_layers=layers or DIT_CONFIG["num_layers"])
+    if layers:
+        with open(path, "w") as f:
+            json.dump(cfg, f)
+    return cfg
+
+
+# A block whose output projections are zero adds nothing to the residual stream: the identity.
+BLOCK_OUTPUTS = ("self_attn.o.", "cross_attn.o.", "ffn.2.")
+
+
+def grow_depth(sd, layers):
+    """A DiT state dict with n blocks -> one with `layers` (>= n) blocks that computes the same
+    function. New position j takes old block floor(j * n / layers); the first position of each
+    old block keeps it as is, the others are copies with their output projections (self_attn.o,
+    cross_attn.o, ffn.2) zeroed, so they start as the identity and train from the old block's
+    features (e.g. 6 -> 9: blocks 0, 0', 1, 2, 2', 3, 4, 4', 5)."""
+    n = 1 + max(int(k.split(".")[1]) for k in sd if k.startswith("blocks."))
+    if layers < n:
+        raise SystemExit(f"--dit-layers {layers}: the warm-start weights have {n} blocks; a DiT cannot shrink")
+    out = {k: v for k, v in sd.items() if not k.startswith("blocks.")}
+    seen = set()
+    for j in range(layers):
+        i = j * n // layers
+        copy = i in seen
+        seen.add(i)
+        for k, v in sd.items():
+            pre = f"blocks.{i}."
+            if k.startswith(pre):
+                rest = k[len(pre):]
+                out[f"blocks.{j}.{rest}"] = torch.zeros_like(v) if copy and rest.startswith(BLOCK_OUTPUTS) else v.clone()
+    return out
+
+
 def prior_steps(init, stage):
     """Training steps that warm-start weights already had in all: a run checkpoint's step plus
     its own init_steps; for a model folder, or a weights file inside one, its reel.json's
@@ -134,10 +178,13 @@ def load_model_folder(folder):
 
 
 def load_model_modules(folder, dev, tokenizer):
-    """A model folder's DiT and text encoder as float32 modules in eval mode: (dit, t5)."""
+    """A model folder's DiT (as its config.json describes it) and text encoder as float32
+    modules in eval mode: (dit, t5)."""
     T5_CONFIG["vocab"] = vocab_size(tokenizer)
     t5 = T5Encoder(**T5_CONFIG).to(dev).eval()
-    dit = WanModel(**DIT_CONFIG).to(dev).eval()
+    with open(os.path.join(folder, "config.json")) as f:
+        cfg = {k: v for k, v in json.load(f).items() if not k.startswith("_")}
+    dit = WanModel(**cfg).to(dev).eval()
     dit_sd, t5_sd = load_model_folder(folder)
     dit.load_state_dict(dit_sd)
     t5.load_state_dict(t5_sd)
@@ -340,7 +387,8 @@ def stage_dit(args):
     torch.manual_seed(args.seed)
     T5_CONFIG["vocab"] = vocab_size(args.tokenizer)
     t5 = T5Encoder(**T5_CONFIG).to(dev)
-    dit = WanModel(**DIT_CONFIG).to(dev)
+    cfg = dit_config(args.run, args.dit_layers)
+    dit = WanModel(**cfg).to(dev)
     ema = {k: v.detach().clone().float() for k, v in list(dit.state_dict().items()) + [("t5." + k, v) for k, v in t5.state_dict().items()]}
     params = list(dit.parameters()) + list(t5.parameters())
     opt = torch.optim.AdamW(params, lr=args.lr or 3e-4, weight_decay=0.01, betas=(0.9, 0.99))
@@ -361,11 +409,11 @@ def stage_dit(args):
             st = dict(zip(("dit", "t5"), load_model_folder(args.dit_init)))
         else:
             st = torch.load(args.dit_init, map_location=dev)
-        dit.load_state_dict(st["dit"])
+        dit.load_state_dict(grow_depth(st["dit"], cfg["num_layers"]))
         t5.load_state_dict(st["t5"])
         ema = {k: v.detach().clone().float() for k, v in list(dit.state_dict().items()) + [("t5." + k, v) for k, v in t5.state_dict().items()]}
         init_steps = prior_steps(args.dit_init, "dit")
-        print(f"dit initialised from {args.dit_init} ({init_steps} steps in all)", flush=True)
+        print(f"dit initialised from {args.dit_init} ({init_steps} steps in all; {cfg['num_layers']} blocks)", flush=True)
     lat = np.load(os.path.join(args.run, "latents.npy"), mmap_mode="r")
     mask_path = os.path.join(args.run, "latent_masks.npy")
     obj_masks = np.load(mask_path, mmap_mode="r") if os.path.exists(mask_path) and args.dit_obj_weight > 0 else None
@@ -609,13 +657,13 @@ def stage_export(args):
     stats = json.load(open(os.path.join(args.run, "latent_stats.json")))
     meta = {"generator": "reel training/train_toy.py", "steps": str(st["step"])}
     safetensors_io.save(os.path.join(out, "diffusion_pytorch_model.safetensors"), to_f16(dit_sd),
-                        {**meta, "config": json.dumps(DIT_CONFIG)})
+                        {**meta, "config": json.dumps(dit_config(args.run))})
     safetensors_io.save(os.path.join(out, "models_t5_reel-toy-enc-fp16.safetensors"), to_f16(t5_sd),
                         {**meta, "config": json.dumps(T5_CONFIG)})
     # Each file's "steps" is this run's steps of that part (the VAE's own, not the DiT's).
     safetensors_io.save(os.path.join(out, "Wan2.1_VAE.safetensors"), to_f16(vae.state_dict()),
                         {**meta, "steps": str(vst["step"]), "config": json.dumps(vae_config(args.run))})
-    json.dump({"_class_name": "WanModel", **DIT_CONFIG}, open(os.path.join(out, "config.json"), "w"), indent=2)
+    json.dump({"_class_name": "WanModel", **dit_config(args.run)}, open(os.path.join(out, "config.json"), "w"), indent=2)
     with open(args.tokenizer) as f:
         tok = f.read()
     with open(os.path.join(out, "tokenizer", "tokenizer.json"), "w") as f:
@@ -665,6 +713,9 @@ def main(argv):
     ap.add_argument("--vae-init", default="", help="vae/recon: start from these (fp16) VAE weights, e.g. a shipped model's")
     ap.add_argument("--vae-dim", type=int, default=0, help="vae: base width of a new run's VAE (default 8); kept in RUN/vae_config.json")
     ap.add_argument("--dit-obj-weight", type=float, default=4.0, help="dit: extra loss weight on latent cells with objects (latent_masks.npy)")
+    ap.add_argument("--dit-layers", type=int, default=0,
+                    help="dit: blocks of a new run's DiT (default 6); kept in RUN/dit_config.json. With --dit-init from "
+                         "fewer blocks, the extra blocks start as the identity (copies with zeroed output projections)")
     ap.add_argument("--dit-init", default="", help="dit: warm-start from another run's dit.pt or a model folder such as models/reel-toy (weights only)")
     ap.add_argument("--model", default=os.path.join(ROOT, "models", "reel-toy"), help="probe: the model folder to probe")
     ap.add_argument("--from-sigma", type=float, default=None,

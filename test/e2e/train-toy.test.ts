@@ -82,7 +82,7 @@ describe.skipIf(skip !== null)(skip ?? "train_toy.py, every stage at toy scale",
     expect(trainIn("run2", "vae", ...tiny, "--steps", "1")).toMatch(/resumed vae at step 0[\s\S]*vae: 1 steps/);
     expect(trainIn("run2", "latents", "--count", "4")).toMatch(/latents: 4 clips/);
     expect(trainIn("run2", "dit", "--dit-init", model, "--steps", "1", "--batch", "2", "--no-bf16")).toMatch(
-      /dit initialised from .* \(2 steps in all\)[\s\S]*dit: 1 steps/,
+      /dit initialised from .* \(2 steps in all; 6 blocks\)[\s\S]*dit: 1 steps/,
     );
     const model2 = join(tmp.dir, "model2");
     expect(trainIn("run2", "export", "--out", model2)).toMatch(/exported/);
@@ -107,5 +107,38 @@ describe.skipIf(skip !== null)(skip ?? "train_toy.py, every stage at toy scale",
     const half = finish("0.5");
     expect(err(half)).toBeGreaterThan(err(near0)); // an untrained DiT cannot finish a half-noised clip
     expect(existsSync(join(tmp.dir, "run2", "recon-dit-from-0.5", "captions.jsonl"))).toBe(true);
+  });
+
+  it("grows a warm-started DiT to more blocks without changing what it computes", () => {
+    const tiny = ["--vae-dim", "4", "--crop", "16", "--batch", "1", "--no-bf16"];
+    trainIn("run3", "vae", ...tiny, "--vae-init", join(model, "Wan2.1_VAE.safetensors"), "--steps", "0");
+    trainIn("run3", "latents", "--count", "2");
+    const grow = ["--dit-init", model, "--dit-layers", "9", "--batch", "2", "--no-bf16"];
+    expect(trainIn("run3", "dit", ...grow, "--steps", "0")).toMatch(/\(2 steps in all; 9 blocks\)[\s\S]*dit: 0 steps/);
+    const model3 = join(tmp.dir, "model3");
+    trainIn("run3", "export", "--out", model3);
+    expect(JSON.parse(readFileSync(join(model3, "config.json"), "utf8")).num_layers).toBe(9);
+    // The 6-block model and its 9-block growth finish the same noised clips identically.
+    const err = (m: string) =>
+      /mean \|rec - x\| = ([\d.]+)/.exec(
+        trainIn("run3", "recon", "--count", "2", "--model", m, "--from-sigma", "0.5", "--denoise-steps", "2"),
+      )?.[1];
+    expect(err(model3)).toBe(err(model));
+    // A run keeps its depth: resuming with another --dit-layers is refused.
+    const r = spawnSync(
+      TORCH_PY,
+      [join(ROOT, "training/train_toy.py"), "dit", "--run", join(tmp.dir, "run3"), "--dit-layers", "7", "--steps", "1"],
+      { cwd: ROOT, encoding: "utf8", timeout: 300_000 },
+    );
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/--dit-layers 9, not 7/);
+    // reel itself loads and samples the grown model.
+    const out = join(tmp.dir, "grown.mp4");
+    const g = spawnSync(
+      process.execPath,
+      [join(ROOT, "bin/reel.js"), "generate", "a red ball moves right", "--model", model3, "-o", out, "--steps", "2"],
+      { encoding: "utf8", timeout: 300_000 },
+    );
+    expect(g.status, g.stderr).toBe(0);
   });
 });
