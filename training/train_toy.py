@@ -91,38 +91,31 @@ def autocast(dev, enabled=True):
     return torch.autocast(dev.type, dtype=torch.bfloat16, enabled=enabled)
 
 
-def vae_config(run, dim=None):
-    """The run's VAE config: written to RUN/vae_config.json by the first `vae` stage (with
-    --vae-dim), read back by every later stage; runs made before the option use dim 8."""
-    path = os.path.join(run, "vae_config.json")
+def run_config(run, part, base, key, value, flag):
+    """A run's config of one part ("vae", "dit"): written to RUN/<part>_config.json by the first
+    stage given `flag` (value != 0), read back by every later stage; otherwise `base`."""
+    path = os.path.join(run, f"{part}_config.json")
     if os.path.exists(path):
         with open(path) as f:
             cfg = json.load(f)
-        if dim and dim != cfg["dim"]:
-            raise SystemExit(f"{run} was trained with --vae-dim {cfg['dim']}, not {dim}")
+        if value and value != cfg[key]:
+            raise SystemExit(f"{run} was made with {flag} {cfg[key]}, not {value}")
         return cfg
-    cfg = dict(VAE_CONFIG, dim=dim or VAE_CONFIG["dim"])
-    if dim:
+    cfg = dict(base, **{key: value or base[key]})
+    if value:
         with open(path, "w") as f:
             json.dump(cfg, f)
     return cfg
+
+
+def vae_config(run, dim=None):
+    """The run's VAE config (--vae-dim; runs made before the option use dim 8)."""
+    return run_config(run, "vae", VAE_CONFIG, "dim", dim, "--vae-dim")
 
 
 def dit_config(run, layers=None):
-    """The run's DiT config: written to RUN/dit_config.json by the first `dit` stage given
-    --dit-layers, read back by every later stage (export); otherwise DIT_CONFIG (6 layers)."""
-    path = os.path.join(run, "dit_config.json")
-    if os.path.exists(path):
-        with open(path) as f:
-            cfg = json.load(f)
-        if layers and layers != cfg["num_layers"]:
-            raise SystemExit(f"{run} trains a DiT with --dit-layers {cfg['num_layers']}, not {layers}")
-        return cfg
-    cfg = dict(DIT_CONFIG, num_layers=layers or DIT_CONFIG["num_layers"])
-    if layers:
-        with open(path, "w") as f:
-            json.dump(cfg, f)
-    return cfg
+    """The run's DiT config (--dit-layers; DIT_CONFIG's 6 blocks without it)."""
+    return run_config(run, "dit", DIT_CONFIG, "num_layers", layers, "--dit-layers")
 
 
 # A block whose output projections are zero adds nothing to the residual stream: the identity.

@@ -33,6 +33,18 @@ function trainIn(runName: string, stage: string, ...args: string[]) {
   return r.stdout;
 }
 
+/** The real `reel generate` samples a clip (2 steps) with an exported model folder. */
+function generateWith(model: string, name: string) {
+  const out = join(tmp.dir, name);
+  const r = spawnSync(
+    process.execPath,
+    [join(ROOT, "bin/reel.js"), "generate", "a red ball moves right", "--model", model, "-o", out, "--steps", "2"],
+    { encoding: "utf8", timeout: 300_000 },
+  );
+  expect(r.status, r.stderr).toBe(0);
+  expect(existsSync(out)).toBe(true);
+}
+
 describe.skipIf(skip !== null)(skip ?? "train_toy.py, every stage at toy scale", () => {
   const run = join(tmp.dir, "run");
   const model = join(tmp.dir, "model");
@@ -63,14 +75,7 @@ describe.skipIf(skip !== null)(skip ?? "train_toy.py, every stage at toy scale",
     // Each weight file's metadata counts that part's own steps.
     expect(readHeader(join(model, "diffusion_pytorch_model.safetensors")).metadata.steps).toBe("2");
     expect(readHeader(join(model, "Wan2.1_VAE.safetensors")).metadata.steps).toBe("3");
-    const out = join(tmp.dir, "clip.mp4");
-    const r = spawnSync(
-      process.execPath,
-      [join(ROOT, "bin/reel.js"), "generate", "a red ball moves right", "--model", model, "-o", out, "--steps", "2"],
-      { encoding: "utf8", timeout: 300_000 },
-    );
-    expect(r.status, r.stderr).toBe(0);
-    expect(existsSync(out)).toBe(true);
+    generateWith(model, "clip.mp4");
   });
 
   it("warm-starts a new run from the exported model and counts the steps its weights already had", () => {
@@ -132,13 +137,6 @@ describe.skipIf(skip !== null)(skip ?? "train_toy.py, every stage at toy scale",
     );
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/--dit-layers 9, not 7/);
-    // reel itself loads and samples the grown model.
-    const out = join(tmp.dir, "grown.mp4");
-    const g = spawnSync(
-      process.execPath,
-      [join(ROOT, "bin/reel.js"), "generate", "a red ball moves right", "--model", model3, "-o", out, "--steps", "2"],
-      { encoding: "utf8", timeout: 300_000 },
-    );
-    expect(g.status, g.stderr).toBe(0);
+    generateWith(model3, "grown.mp4"); // reel itself loads and samples the grown model
   });
 });
