@@ -18,6 +18,7 @@ import { f32 } from "../../src/engine/tensor.ts";
 import { weightMapFromFiles } from "../../src/engine/weights.ts";
 import { preset, type WanConfig } from "../../src/models/wan/config.ts";
 import { wanParams } from "../../src/models/wan/model.ts";
+import { FFN_ROWS } from "../../src/models/wan/transformer.ts";
 import { cpuHasAvx512, cpuHasBf16 } from "./openblas.ts";
 import { BenchWorker } from "./worker.ts";
 
@@ -85,8 +86,13 @@ export async function benchDit(argv: string[]): Promise<void> {
       "torch-bf16": { type: "string", default: "auto" },
       // A slice of the model (e.g. 4 of its 30 blocks) for quick A/B runs of engine changes.
       layers: { type: "string", default: "" },
+      // Tokens per FFN piece in reel's DiT (default: the model's FFN_ROWS; 0: whole sequence).
+      "ffn-rows": { type: "string", default: String(FFN_ROWS) },
     },
   });
+  const ffnRows = Number(values["ffn-rows"]);
+  if (!Number.isInteger(ffnRows) || ffnRows < 0)
+    throw new Error(`--ffn-rows ${values["ffn-rows"]}: expected a whole number of tokens (0: no pieces)`);
   const threads = Number(values.threads);
   if (!["auto", "on", "off"].includes(values["torch-bf16"]))
     throw new Error(`--torch-bf16 ${values["torch-bf16"]}: expected auto, on or off`);
@@ -126,6 +132,7 @@ export async function benchDit(argv: string[]): Promise<void> {
       config: cfg,
       threads,
       precision,
+      ffn_rows: ffnRows,
     });
     process.stderr.write(`${name}: loaded in ${r.load_ms.toFixed(0)} ms\n`);
   }
@@ -213,6 +220,7 @@ export async function benchDit(argv: string[]): Promise<void> {
         tokens,
         precision: p,
         threads,
+        ffn_rows: ffnRows,
         cpu: cpuHasAvx512() ? (cpuHasBf16() ? "avx512+bf16" : "avx512") : "avx2",
         reel_ms: Math.round(ms),
         torch_f32_ms: tf32 === null ? null : Math.round(tf32),

@@ -1,7 +1,7 @@
 /**
  * A reel benchmark worker: one process per configuration, so peak RSS is measured per
  * configuration. Speaks the same JSON-lines protocol as reference/bench_worker.py:
- *   {"cmd":"load","weights":PATH,"config":{...},"threads":N,"precision":"f32"|"int8"} → {"ok":true,"load_ms":F}
+ *   {"cmd":"load","weights":PATH,"config":{...},"threads":N,"precision":"f32"|"int8","ffn_rows":N?} → {"ok":true,"load_ms":F}
  *   {"cmd":"run","inputs":PATH,"output":PATH?} → {"ok":true,"ms":F,"peak_rss_mb":F}
  *   {"cmd":"quit"}
  * The first run of a shape compiles the session and pages the weights in; callers time later runs.
@@ -26,6 +26,7 @@ async function handle(req: Record<string, unknown>): Promise<Record<string, unkn
       device: "cpu",
       threads: Number(req.threads ?? 2),
       ...(int8 ? { linear: linearInt8Blocks, linearName: "int8" } : {}),
+      ...(req.ffn_rows !== undefined ? { ffnRows: Number(req.ffn_rows) } : {}),
     });
     return { ok: true, load_ms: performance.now() - t0 };
   }

@@ -20,6 +20,8 @@ export interface ParityRunOptions {
   readonly device: Device;
   readonly threads?: number;
   readonly cacheDir?: string;
+  /** DiT only: tokens per FFN piece (tests use a small value so the pieces are checked on tiny fixtures). */
+  readonly ffnRows?: number;
 }
 
 export async function runDitFixture(fx: Fixture, o: ParityRunOptions): Promise<Comparison[]> {

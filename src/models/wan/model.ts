@@ -52,6 +52,8 @@ export interface WanRunOptions {
   readonly linear?: LinearFn;
   /** Names the linear mode in the graph name so f32 and int8 graphs never share a cache entry. */
   readonly linearName?: string;
+  /** Tokens per FFN piece (transformer.ts FFN_ROWS by default; 0: whole sequence). */
+  readonly ffnRows?: number;
   /**
    * Keep the weights memory-mapped instead of letting ORT prepack them (default false for the
    * DiT). Prepacked, a 4-block 1.3B slice at 7,800 tokens ran 10% faster (25.3-26.1 s vs
@@ -96,6 +98,7 @@ export class WanDiT {
     buildWanModel(g, new Scope(g), this.config, shape, {
       ...(taps ? { taps } : {}),
       ...(this.opts.linear ? { linear: this.opts.linear } : {}),
+      ...(this.opts.ffnRows !== undefined ? { ffnRows: this.opts.ffnRows } : {}),
     });
     return g;
   }
