@@ -91,18 +91,22 @@ def autocast(dev, enabled=True):
     return torch.autocast(dev.type, dtype=torch.bfloat16, enabled=enabled)
 
 
-def run_config(run, part, base, key, value, flag):
+def run_config(run, part, base, given, derive=lambda cfg: cfg):
     """A run's config of one part ("vae", "dit"): written to RUN/<part>_config.json by the first
-    stage given `flag` (value != 0), read back by every later stage; otherwise `base`."""
+    stage given any of its options, read back by every later stage; otherwise `base`. `given`
+    maps config keys to (value, flag); a falsy value means the option was not given. `derive`
+    completes a new config (e.g. widths that follow from dim)."""
     path = os.path.join(run, f"{part}_config.json")
     if os.path.exists(path):
         with open(path) as f:
             cfg = json.load(f)
-        if value and value != cfg[key]:
-            raise SystemExit(f"{run} was made with {flag} {cfg[key]}, not {value}")
+        for key, (value, flag) in given.items():
+            if value and value != cfg[key]:
+                raise SystemExit(f"{run} was made with {flag} {cfg[key]}, not {value}")
         return cfg
-    cfg = dict(base, **{key: value or base[key]})
-    if value:
+    chosen = {key: value for key, (value, _) in given.items() if value}
+    cfg = derive(dict(base, **chosen)) if chosen else dict(base)
+    if chosen:
         with open(path, "w") as f:
             json.dump(cfg, f)
     return cfg
@@ -110,12 +114,15 @@ def run_config(run, part, base, key, value, flag):
 
 def vae_config(run, dim=None):
     """The run's VAE config (--vae-dim; runs made before the option use dim 8)."""
-    return run_config(run, "vae", VAE_CONFIG, "dim", dim, "--vae-dim")
+    return run_config(run, "vae", VAE_CONFIG, {"dim": (dim, "--vae-dim")})
 
 
-def dit_config(run, layers=None):
-    """The run's DiT config (--dit-layers; DIT_CONFIG's 6 blocks without it)."""
-    return run_config(run, "dit", DIT_CONFIG, "num_layers", layers, "--dit-layers")
+def dit_config(run, layers=None, dim=None):
+    """The run's DiT config (--dit-layers, --dit-dim; DIT_CONFIG's 6 blocks of width 192 without
+    them). A width sets the FFN to 4x and the heads to width / 64, as in DIT_CONFIG."""
+    def derive(cfg):
+        return dict(cfg, ffn_dim=4 * cfg["dim"], num_heads=max(1, cfg["dim"] // 64))
+    return run_config(run, "dit", DIT_CONFIG, {"num_layers": (layers, "--dit-layers"), "dim": (dim, "--dit-dim")}, derive)
 
 
 # A block whose output projections are zero adds nothing to the residual stream: the identity.
@@ -380,7 +387,7 @@ def stage_dit(args):
     torch.manual_seed(args.seed)
     T5_CONFIG["vocab"] = vocab_size(args.tokenizer)
     t5 = T5Encoder(**T5_CONFIG).to(dev)
-    cfg = dit_config(args.run, args.dit_layers)
+    cfg = dit_config(args.run, args.dit_layers, args.dit_dim)
     dit = WanModel(**cfg).to(dev)
     ema = {k: v.detach().clone().float() for k, v in list(dit.state_dict().items()) + [("t5." + k, v) for k, v in t5.state_dict().items()]}
     params = list(dit.parameters()) + list(t5.parameters())
@@ -402,6 +409,10 @@ def stage_dit(args):
             st = dict(zip(("dit", "t5"), load_model_folder(args.dit_init)))
         else:
             st = torch.load(args.dit_init, map_location=dev)
+        width = st["dit"]["patch_embedding.weight"].shape[0]
+        if width != cfg["dim"]:
+            raise SystemExit(f"--dit-init {args.dit_init}: its DiT has width {width}, this run's {cfg['dim']} "
+                             "(a warm start can add blocks, not width)")
         dit.load_state_dict(grow_depth(st["dit"], cfg["num_layers"]))
         t5.load_state_dict(st["t5"])
         ema = {k: v.detach().clone().float() for k, v in list(dit.state_dict().items()) + [("t5." + k, v) for k, v in t5.state_dict().items()]}
@@ -709,6 +720,8 @@ def main(argv):
     ap.add_argument("--dit-layers", type=int, default=0,
                     help="dit: blocks of a new run's DiT (default 6); kept in RUN/dit_config.json. With --dit-init from "
                          "fewer blocks, the extra blocks start as the identity (copies with zeroed output projections)")
+    ap.add_argument("--dit-dim", type=int, default=0,
+                    help="dit: width of a new run's DiT (default 192; ffn 4x, heads width/64); kept in RUN/dit_config.json")
     ap.add_argument("--dit-init", default="", help="dit: warm-start from another run's dit.pt or a model folder such as models/reel-toy (weights only)")
     ap.add_argument("--model", default=os.path.join(ROOT, "models", "reel-toy"), help="probe: the model folder to probe")
     ap.add_argument("--from-sigma", type=float, default=None,
@@ -721,6 +734,10 @@ def main(argv):
     args = ap.parse_args(argv)
     if args.from_sigma is not None and not 0 < args.from_sigma <= 1:
         ap.error(f"--from-sigma {args.from_sigma}: a noise level in (0, 1]")
+    if args.dit_dim and (args.dit_dim < 64 or args.dit_dim % 64):
+        ap.error(f"--dit-dim {args.dit_dim}: a multiple of 64 (heads of width 64)")
+    if args.dit_layers < 0:
+        ap.error(f"--dit-layers {args.dit_layers}: at least 1")
     if args.denoise_steps < 1:
         ap.error(f"--denoise-steps {args.denoise_steps}: at least 1")
     if args.count is None:

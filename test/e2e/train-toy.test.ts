@@ -6,7 +6,7 @@
  * CI=true a missing torch is a failure.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { readHeader } from "../../src/engine/safetensors.ts";
 import { TORCH_PY, torchMissing } from "../helpers/torch.ts";
@@ -138,5 +138,47 @@ describe.skipIf(skip !== null)(skip ?? "train_toy.py, every stage at toy scale",
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/--dit-layers 9, not 7/);
     generateWith(model3, "grown.mp4"); // reel itself loads and samples the grown model
+  });
+
+  it("trains a DiT of another width from scratch; a warm start cannot change the width", () => {
+    // run4 reuses run3's VAE and latents.
+    const run4 = join(tmp.dir, "run4");
+    mkdirSync(run4);
+    for (const f of [
+      "vae.pt",
+      "vae_config.json",
+      "latents.npy",
+      "latents.json",
+      "latent_stats.json",
+      "latent_masks.npy",
+    ])
+      copyFileSync(join(tmp.dir, "run3", f), join(run4, f));
+    const narrow = ["--dit-dim", "128", "--dit-layers", "2", "--batch", "2", "--no-bf16"];
+    expect(trainIn("run4", "dit", ...narrow, "--steps", "1")).toMatch(/dit: 1 steps/);
+    const model4 = join(tmp.dir, "model4");
+    trainIn("run4", "export", "--out", model4);
+    expect(JSON.parse(readFileSync(join(model4, "config.json"), "utf8"))).toMatchObject({
+      dim: 128,
+      ffn_dim: 512,
+      num_heads: 2,
+      num_layers: 2,
+    });
+    generateWith(model4, "narrow.mp4");
+    const r = spawnSync(
+      TORCH_PY,
+      [
+        join(ROOT, "training/train_toy.py"),
+        "dit",
+        "--run",
+        join(tmp.dir, "run5"),
+        "--dit-init",
+        model,
+        "--dit-dim",
+        "128",
+      ],
+      { cwd: ROOT, encoding: "utf8", timeout: 300_000 },
+    );
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/has width 192, this run's 128/);
   });
 });
