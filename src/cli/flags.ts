@@ -9,6 +9,15 @@ export function numberFlag(flag: string, v: string | undefined): number | undefi
   return n;
 }
 
+/** A whole-number flag in [min, max], `def` when not given; the error names the flag and the range. */
+export function intFlag(flag: string, v: string | undefined, def: number, min: number, max: number): number {
+  if (v === undefined) return def;
+  const n = v.trim() === "" ? Number.NaN : Number(v);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new ReelError("E_INPUT_INVALID", `--${flag} ${v}: a whole number from ${min} to ${max}`);
+  return n;
+}
+
 export const PRECISIONS = ["f32", "int8"] as const;
 export type Precision = (typeof PRECISIONS)[number];
 

@@ -4,7 +4,7 @@
  */
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { ReelError } from "../../errors.ts";
+import { intFlag } from "../flags.ts";
 import { startServer } from "../../server/app.ts";
 import { DEFAULT_LIMITS, loadKeys, parseAliases, type ServerConfig } from "../../server/config.ts";
 
@@ -23,14 +23,6 @@ environment: REEL_API_KEYS (comma-separated Bearer keys), REEL_API_KEYS_FILE, RE
 private), REEL_LEASE_MS (job lease, default 30000), REEL_GRACE_MS (how long SIGTERM lets running
 jobs finish before re-queuing them, default 10000), REEL_OUTPUT_TTL_S, REEL_DEFAULT_MODEL (reel-toy)
 `;
-
-function int(flag: string, v: string | undefined, def: number, min: number, max: number): number {
-  if (v === undefined) return def;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max)
-    throw new ReelError("E_INPUT_INVALID", `--${flag} ${v}: a whole number from ${min} to ${max}`);
-  return n;
-}
 
 export async function run(args: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -53,25 +45,32 @@ export async function run(args: string[]): Promise<number> {
   const env = process.env;
   const config: ServerConfig = {
     host: values.host ?? "127.0.0.1",
-    port: int("port", values.port, 8080, 0, 65535),
+    port: intFlag("port", values.port, 8080, 0, 65535),
     dataDir: resolve(values.data ?? "reel-data"),
-    workers: int("workers", values.workers, 1, 0, 64),
+    workers: intFlag("workers", values.workers, 1, 0, 64),
     ...(values.queue ? { queueUrl: values.queue } : {}),
     keys: loadKeys(env),
     limits: {
       ...DEFAULT_LIMITS,
-      postsPerMinute: int("REEL_RATE_LIMIT (POST requests per key per minute)", env.REEL_RATE_LIMIT, 0, 0, 1_000_000),
+      postsPerMinute: intFlag(
+        "REEL_RATE_LIMIT (POST requests per key per minute)",
+        env.REEL_RATE_LIMIT,
+        0,
+        0,
+        1_000_000,
+      ),
       allowHosts: (env.REEL_URL_ALLOW ?? "")
         .split(",")
         .map((s) => s.trim())
         .filter(Boolean),
     },
-    outputTtlMs: int("output-ttl", values["output-ttl"] ?? env.REEL_OUTPUT_TTL_S, 86400, 1, 10 * 365 * 86400) * 1000,
-    leaseMs: int("lease (REEL_LEASE_MS)", env.REEL_LEASE_MS, 30_000, 200, 3_600_000),
+    outputTtlMs:
+      intFlag("output-ttl", values["output-ttl"] ?? env.REEL_OUTPUT_TTL_S, 86400, 1, 10 * 365 * 86400) * 1000,
+    leaseMs: intFlag("lease (REEL_LEASE_MS)", env.REEL_LEASE_MS, 30_000, 200, 3_600_000),
     aliases: parseAliases(env.REEL_MODEL_ALIASES),
     defaultModel: env.REEL_DEFAULT_MODEL ?? "reel-toy",
-    ...(values.threads ? { threads: int("threads", values.threads, 0, 1, 256) } : {}),
-    graceMs: int("grace (REEL_GRACE_MS)", env.REEL_GRACE_MS, 10_000, 0, 3_600_000),
+    ...(values.threads ? { threads: intFlag("threads", values.threads, 0, 1, 256) } : {}),
+    graceMs: intFlag("grace (REEL_GRACE_MS)", env.REEL_GRACE_MS, 10_000, 0, 3_600_000),
   };
   const log = (m: string) => process.stderr.write(`${new Date().toISOString()} ${m}\n`);
   const s = await startServer(config, log);

@@ -7,18 +7,13 @@
 import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { ReelError } from "../../errors.ts";
+import { intFlag } from "../flags.ts";
 import { captionScene, sampleWorld, writeSamples } from "../../toyworld/index.ts";
 
 const USAGE = `usage:
   reel toyworld sample --seed N --count K --out DIR [--format mp4|png|npy] [--size S] [--frames T] [--fps F]
   reel toyworld prompts --seed N --count K [-o FILE]
 `;
-
-function int(flag: string, v: string | undefined, dflt: number): number {
-  const n = v === undefined ? dflt : Number(v);
-  if (!Number.isSafeInteger(n)) throw new ReelError("E_INPUT_INVALID", `--${flag} ${v}: must be an integer`);
-  return n;
-}
 
 export async function run(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
@@ -40,9 +35,8 @@ export async function run(args: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return sub === undefined ? 2 : 0;
   }
-  const seed = int("seed", values.seed, 0);
-  const count = int("count", values.count, 1);
-  if (count < 1 || count > 1_000_000) throw new ReelError("E_INPUT_INVALID", `--count ${count}: must be 1 … 1,000,000`);
+  const seed = intFlag("seed", values.seed, 0, 0, Number.MAX_SAFE_INTEGER);
+  const count = intFlag("count", values.count, 1, 1, 1_000_000);
   if (sub === "prompts") {
     const lines = Array.from({ length: count }, (_, i) => captionScene(sampleWorld(seed + i), seed + i).text);
     const text = `${lines.join("\n")}\n`;
@@ -56,15 +50,15 @@ export async function run(args: string[]): Promise<number> {
   const format = values.format;
   if (format !== "mp4" && format !== "png" && format !== "npy")
     throw new ReelError("E_INPUT_INVALID", `--format ${format}: allowed are mp4, png, npy`);
-  const size = int("size", values.size, 128);
+  const size = intFlag("size", values.size, 128, 8, 4096);
   const r = await writeSamples({
     seed,
     count,
     out: values.out,
     width: size,
     height: size,
-    frames: int("frames", values.frames, 17),
-    fps: int("fps", values.fps, 16),
+    frames: intFlag("frames", values.frames, 17, 1, 1024),
+    fps: intFlag("fps", values.fps, 16, 1, 240),
     format,
     onSample: (done, total) => {
       if (done % 10 === 0 || done === total) process.stderr.write(`sampled ${done}/${total}\n`);

@@ -8,6 +8,7 @@
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { ReelError } from "../../errors.ts";
+import { intFlag } from "../flags.ts";
 import { discoverModels } from "../../models/discovery.ts";
 import { DEFAULT_LIMITS } from "../../server/config.ts";
 import { ModelCatalog } from "../../server/models.ts";
@@ -28,14 +29,6 @@ const USAGE = `usage: reel worker --queue URL [options]
 environment: REEL_LEASE_MS (job lease, default 30000), REEL_OUTPUT_TTL_S (default 86400)
 SIGTERM/SIGINT: no new jobs; a running job gets 10 s to finish, then goes back to the queue.
 `;
-
-function int(flag: string, v: string | undefined, def: number, min: number, max: number): number {
-  if (v === undefined) return def;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max)
-    throw new ReelError("E_INPUT_INVALID", `--${flag} ${v}: a whole number from ${min} to ${max}`);
-  return n;
-}
 
 export async function run(args: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -59,10 +52,11 @@ export async function run(args: string[]): Promise<number> {
       "--queue URL is required (e.g. redis://127.0.0.1:6379); `reel serve` runs workers on its embedded queue itself",
     );
   const env = process.env;
-  const leaseMs = int("lease (REEL_LEASE_MS)", env.REEL_LEASE_MS, 30_000, 200, 3_600_000);
-  const outputTtlMs = int("output-ttl (REEL_OUTPUT_TTL_S)", env.REEL_OUTPUT_TTL_S, 86400, 1, 10 * 365 * 86400) * 1000;
-  const count = int("workers", values.workers, 1, 1, 64);
-  const threads = values.threads ? int("threads", values.threads, 0, 1, 256) : undefined;
+  const leaseMs = intFlag("lease (REEL_LEASE_MS)", env.REEL_LEASE_MS, 30_000, 200, 3_600_000);
+  const outputTtlMs =
+    intFlag("output-ttl (REEL_OUTPUT_TTL_S)", env.REEL_OUTPUT_TTL_S, 86400, 1, 10 * 365 * 86400) * 1000;
+  const count = intFlag("workers", values.workers, 1, 1, 64);
+  const threads = values.threads ? intFlag("threads", values.threads, 0, 1, 256) : undefined;
   const dataDir = resolve(values.data ?? "reel-data");
 
   const found = discoverModels().filter((f) => f.missing.length === 0);
