@@ -6,7 +6,7 @@ describe("command-line flags", () => {
     expect(intFlag("count", undefined, 7, 1, 10)).toBe(7);
     expect(intFlag("count", "10", 7, 1, 10)).toBe(10);
     expect(intFlag("seed", "0", 1, 0, Number.MAX_SAFE_INTEGER)).toBe(0);
-    expect(() => intFlag("seed", " ", 1, 0, 9)).toThrow(/--seed  : a whole number from 0 to 9/); // not 0
+    expect(() => intFlag("seed", " ", 1, 0, 9)).toThrow(/--seed {2}: a whole number from 0 to 9/); // not 0
   });
 
   it("intFlag: fractions, words and values out of range name the flag and the range", () => {
