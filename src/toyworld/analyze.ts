@@ -9,7 +9,7 @@ import { type CameraMotion, estimateCamera, luma } from "./camera-motion.ts";
 import { classifyBackground } from "./classify-background.ts";
 import { nameColour } from "./classify-colour.ts";
 import { classifyMotion, type MotionEstimate } from "./classify-motion.ts";
-import { classifyShape } from "./classify-shape.ts";
+import { classifyShape, SHAPE_MATCH_LIMIT } from "./classify-shape.ts";
 import { sharpnessScore, stabilityScore } from "./quality.ts";
 import { backgroundTable, type FrameObjects, findObjects } from "./segment.ts";
 import { shapeFeatures } from "./shape-features.ts";
@@ -28,7 +28,8 @@ import {
 
 export interface DetectedObject {
   readonly colour: Colour;
-  readonly shape: Shape;
+  /** null when most of its outline (by area) matches no shape: a blob. */
+  readonly shape: Shape | null;
   readonly size: Size;
   readonly motion: Motion;
   readonly speed: Speed | null;
@@ -117,7 +118,12 @@ function describeTrack(
   H: number,
 ): DetectedObject {
   const feats = tr.obs.map((o) => shapeFeatures(o.comp, objs[o.t]!.labels, W, H));
-  const shape = majority(tr.obs.map((o, i) => [classifyShape(feats[i]!, H).shape, Math.sqrt(o.comp.area)] as const));
+  const shape = majority(
+    tr.obs.map((o, i) => {
+      const c = classifyShape(feats[i]!, H);
+      return [c.distance <= SHAPE_MATCH_LIMIT ? c.shape : null, Math.sqrt(o.comp.area)] as const;
+    }),
+  );
   const rgb: [number, number, number] = [0, 0, 0];
   for (const o of tr.obs) for (let k = 0; k < 3; k++) rgb[k] = rgb[k]! + o.comp.rgb[k]! / tr.obs.length;
   const colour = nameColour(rgb).colour;
