@@ -6,64 +6,21 @@
  * its last checkpoint and completes it. Without redis-server the file is skipped with the
  * reason locally and fails under CI=true.
  */
-import { type ChildProcess, spawn } from "node:child_process";
-import { join, resolve } from "node:path";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RedisServer, redisSkipReason, startRedis } from "../helpers/redis-server.ts";
-import { type Served, startServe, until } from "../helpers/serve.ts";
+import { type ReelProcess, type Served, startReel, startServe, until } from "../helpers/serve.ts";
 import { tempDir } from "../helpers/tmp.ts";
 
-const ROOT = resolve(import.meta.dirname, "../..");
 // short enough for the kill test; long enough that a busy shared machine (the full suite beside a
 // training run) does not starve a live worker's heartbeat past it (3 s once did)
 const LEASE_MS = 10_000;
 const skipReason = redisSkipReason();
 const tmp = tempDir();
 
-interface WorkerProc {
-  readonly proc: ChildProcess;
-  log(): string;
-  stop(): Promise<number | null>;
-  kill(): Promise<void>;
-}
-
-function startWorker(queueUrl: string): Promise<WorkerProc> {
-  const proc = spawn(
-    process.execPath,
-    [join(ROOT, "bin/reel.js"), "worker", "--queue", queueUrl, "--data", tmp.dir, "--threads", "1"],
-    {
-      // as test/helpers/serve.ts: run in this process (no launcher child), so SIGKILL reaches it
-      env: { ...process.env, GLIBC_TUNABLES: "glibc.malloc.hugetlb=1", REEL_LEASE_MS: String(LEASE_MS) },
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
-  let err = "";
-  const exited = new Promise<number | null>((r) => proc.once("exit", (code) => r(code)));
-  return new Promise((ok, fail) => {
-    const t = setTimeout(() => fail(new Error(`reel worker did not start:\n${err}`)), 60_000);
-    proc.stderr!.on("data", (d: Buffer) => {
-      err += d.toString();
-      if (err.includes("reel worker: ready")) {
-        clearTimeout(t);
-        ok({
-          proc,
-          log: () => err,
-          stop: async () => {
-            proc.kill("SIGTERM");
-            return exited;
-          },
-          kill: async () => {
-            proc.kill("SIGKILL");
-            await exited;
-          },
-        });
-      }
-    });
-    void exited.then((code) => {
-      clearTimeout(t);
-      fail(new Error(`reel worker exited (${code}):\n${err}`));
-    });
+function startWorker(queueUrl: string): Promise<ReelProcess> {
+  return startReel(["worker", "--queue", queueUrl, "--data", tmp.dir, "--threads", "1"], /reel worker: ready/, {
+    REEL_LEASE_MS: String(LEASE_MS),
   });
 }
 
@@ -75,7 +32,7 @@ describe.skipIf(skipReason !== null)(
     let redis: RedisServer;
     let srv: Served;
     let peek: Redis;
-    const procs: WorkerProc[] = [];
+    const procs: ReelProcess[] = [];
     const field = (id: string, f: string) => peek.hget(`reel:job:${id}`, f);
 
     beforeAll(async () => {

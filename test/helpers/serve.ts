@@ -1,13 +1,12 @@
-/** Starts the real `reel serve` process on a free port and waits until it listens. */
+/** Starts real `reel serve` / `reel worker` processes and waits until they are ready. */
 import { type ChildProcess, spawn } from "node:child_process";
 import { join, resolve } from "node:path";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 
-export interface Served {
-  readonly url: string;
+export interface ReelProcess {
   readonly proc: ChildProcess;
-  /** Everything the server wrote to stderr so far. */
+  /** Everything the process wrote to stderr so far. */
   log(): string;
   /** SIGTERM and wait for exit. */
   stop(): Promise<number | null>;
@@ -15,24 +14,37 @@ export interface Served {
   kill(): Promise<void>;
 }
 
-export function startServe(args: string[], env: Record<string, string> = {}): Promise<Served> {
-  const proc = spawn(process.execPath, [join(ROOT, "bin/reel.js"), "serve", "--port", "0", ...args], {
-    // GLIBC_TUNABLES set: bin/launch.js runs the server in this process instead of a child,
-    // so that SIGKILL reaches the server itself.
+export interface Served extends ReelProcess {
+  readonly url: string;
+}
+
+/**
+ * Spawns `reel <args>` and resolves once its stderr matches `ready` (with the match), rejects
+ * if it exits first or does not get there within a minute.
+ */
+export function startReel(
+  args: readonly string[],
+  ready: RegExp,
+  env: Record<string, string> = {},
+): Promise<ReelProcess & { readonly match: RegExpExecArray }> {
+  const name = `reel ${args[0] ?? ""}`;
+  const proc = spawn(process.execPath, [join(ROOT, "bin/reel.js"), ...args], {
+    // GLIBC_TUNABLES set: bin/launch.js runs the command in this process instead of a child,
+    // so that SIGKILL reaches it itself.
     env: { ...process.env, GLIBC_TUNABLES: "glibc.malloc.hugetlb=1", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let err = "";
   const exited = new Promise<number | null>((r) => proc.once("exit", (code) => r(code)));
   return new Promise((resolveStart, reject) => {
-    const t = setTimeout(() => reject(new Error(`reel serve did not start:\n${err}`)), 60_000);
+    const t = setTimeout(() => reject(new Error(`${name} did not start:\n${err}`)), 60_000);
     proc.stderr!.on("data", (d: Buffer) => {
       err += d.toString();
-      const m = /listening on (http:\/\/[^\s]+)/.exec(err);
-      if (m) {
+      const match = ready.exec(err);
+      if (match) {
         clearTimeout(t);
         resolveStart({
-          url: m[1]!,
+          match,
           proc,
           log: () => err,
           stop: async () => {
@@ -48,9 +60,15 @@ export function startServe(args: string[], env: Record<string, string> = {}): Pr
     });
     void exited.then((code) => {
       clearTimeout(t);
-      reject(new Error(`reel serve exited (${code}):\n${err}`));
+      reject(new Error(`${name} exited (${code}):\n${err}`));
     });
   });
+}
+
+/** Starts the real `reel serve` process on a free port and waits until it listens. */
+export async function startServe(args: string[], env: Record<string, string> = {}): Promise<Served> {
+  const { match, ...p } = await startReel(["serve", "--port", "0", ...args], /listening on (http:\/\/[^\s]+)/, env);
+  return { ...p, url: match[1]! };
 }
 
 /** Polls until `check` returns a value (not undefined) or the time runs out. */
