@@ -1,6 +1,6 @@
 /**
  * `reel eval` end to end: it generates with the shipped model and scores the clips, writes one
- * JSON line of checks per video with --details, and refuses bad options before loading a model.
+ * JSON line of checks per video with --details (also for a folder of existing clips), and refuses bad options before loading a model.
  */
 import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
@@ -77,9 +77,25 @@ describe("reel eval", () => {
     expect(r.stderr).toMatch(message);
   });
 
-  it("refuses --details with --videos", () => {
-    const r = reel("eval", "--videos", tmp.dir, "--details", join(tmp.dir, "d.jsonl"));
-    expect(r.status).not.toBe(0);
-    expect(r.stderr).toMatch(/--details works with --prompts only/);
+  it("scores a folder of rendered clips, with --details per clip", () => {
+    const dir = join(tmp.dir, "truth");
+    expect(reel("toyworld", "sample", "--seed", "4", "--count", "3", "--out", dir, "--format", "npy").status).toBe(0);
+    const details = join(tmp.dir, "truth.jsonl");
+    const r = reel("eval", "--videos", dir, "--details", details);
+    expect(r.status, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report.count).toBe(3);
+    const lines = readFileSync(details, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    const captions = readFileSync(join(dir, "captions.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.prompt)).toEqual(captions.map((c) => c.caption));
+    expect(lines.map((l) => l.score)).toEqual(report.items.map((it: { score: number | null }) => it.score));
+    // rendered ground truth: the evaluator finds what the caption says
+    expect(report.overall).toBeGreaterThan(0.9);
   });
 });

@@ -1,7 +1,7 @@
 /**
  * `reel eval`: scores videos against their prompts with the toy-world evaluator and prints
  * per-attribute accuracy and an overall score as JSON.
- *   reel eval --videos DIR                      existing videos (captions.jsonl + mp4/png/npy)
+ *   reel eval --videos DIR [--details FILE]     existing videos (captions.jsonl + mp4/png/npy)
  *   reel eval --model NAME --prompts FILE       generate one video per prompt, then score them
  * `--details FILE` also writes one JSON line per video (every check, what was detected), for
  * finding out why a model misses an attribute rather than only how often.
@@ -15,12 +15,12 @@ import { resolveModel } from "../../models/discovery.ts";
 import { generate } from "../../pipelines/generate.ts";
 import { parseRequest } from "../../pipelines/request.ts";
 import { openWanBundle } from "../../pipelines/wan-model.ts";
-import { aggregate, evaluateFolder, evaluateVideo, type VideoEvaluation } from "../../toyworld/index.ts";
+import { aggregate, evaluateVideo, readSampleFolder, type VideoEvaluation } from "../../toyworld/index.ts";
 import { numberFlag, precisionFlag } from "../flags.ts";
 import { DEFAULT_MODEL } from "./generate.ts";
 
 const USAGE = `usage:
-  reel eval --videos DIR
+  reel eval --videos DIR [--details FILE]
   reel eval --prompts FILE [--model NAME] [--limit N] [--seed S] [--steps N] [--guidance X] [--shift X]
             [--sampler unipc|dpm++|euler] [--precision f32|int8] [--details FILE]
 
@@ -67,8 +67,11 @@ export async function run(args: string[]): Promise<number> {
     return 0;
   }
   if (values.videos) {
-    if (values.details) throw new ReelError("E_INPUT_INVALID", "--details works with --prompts only");
-    process.stdout.write(`${JSON.stringify(await evaluateFolder(values.videos), null, 2)}\n`);
+    const items = await readSampleFolder(values.videos);
+    const evals = items.map((it) => evaluateVideo(it.frames, it.prompt));
+    const ids = items.map((it, i) => it.id ?? String(i));
+    if (values.details) writeDetails(values.details, evals, ids);
+    process.stdout.write(`${JSON.stringify(aggregate(evals, ids), null, 2)}\n`);
     return 0;
   }
   const precision = precisionFlag(values.precision);
