@@ -48,7 +48,7 @@ export interface VideoAnalysis {
   readonly objects: DetectedObject[];
   readonly background: Background;
   readonly camera: Camera;
-  readonly cameraDetail: { readonly logZoom: number; readonly pan: number };
+  readonly cameraDetail: { readonly logZoom: number; readonly pan: number; readonly texture: number };
   readonly quality: { readonly stability: number; readonly sharpness: number | null };
 }
 
@@ -152,7 +152,7 @@ export function analyzeVideo(frames: readonly RgbFrame[]): VideoAnalysis {
     objects,
     background: classifyBackground(frames[0]!, masks[0]!),
     camera: cam.move,
-    cameraDetail: { logZoom: cam.logZoom, pan: cam.pan },
+    cameraDetail: { logZoom: cam.logZoom, pan: cam.pan, texture: cam.texture },
     quality: {
       stability: stabilityScore(cam.residual, tracks),
       sharpness: sharpnessScore(

@@ -3,7 +3,10 @@
  * (horizontal shift) and zoom (scale about the frame centre) that best align the luma of
  * the background (objects masked out), by exhaustive search over a small grid with a
  * parabolic refinement, then chained into a transform from frame 0 to every frame.
- * Textureless backgrounds give no evidence and a small penalty keeps them at "static".
+ * A textureless background gives no evidence: a small penalty keeps a weakly textured one at
+ * "static", and one whose texture (see backgroundTexture) is below TEXTURE_MIN is not searched
+ * at all, since what little "alignment" its noise or flicker offers is never a camera move
+ * (VAE-decoded plain backgrounds read as zooms of up to ±0.2 without this).
  */
 import type { RgbFrame } from "../media/frames.ts";
 import type { Camera } from "./vocab.ts";
@@ -14,6 +17,8 @@ export interface CameraMotion {
   readonly shift: Float64Array;
   /** Per consecutive pair: median |luma difference| of aligned background (flicker evidence). */
   readonly residual: Float64Array;
+  /** backgroundTexture of the clip: below TEXTURE_MIN the camera was not searched. */
+  readonly texture: number;
   /** Total log zoom and total content shift in frame heights (positive: content moves right). */
   readonly logZoom: number;
   readonly pan: number;
@@ -144,13 +149,54 @@ function median(xs: number[]): number {
   return xs[xs.length >> 1]!;
 }
 
-/** Estimates the camera motion of a clip; masks mark object pixels (ignored) per frame. */
+/**
+ * Background texture: per frame, the 99th percentile of the luma gradient magnitude (central
+ * differences, luma levels per pixel) over background pixels; the median over the frames (a
+ * decoded clip's first frame or two can carry artifacts the rest do not). Rendered ground
+ * truth: plain white/grey/dark 0, sunset and sky gradients 1.4-2.1, dots and stripes ~9, grass
+ * 16-20, night 20-23. Through reel-toy's VAE: plain 0.4-1.1 per frame after the first two (the
+ * first up to 6), a night sky whose stars the VAE has dimmed 1.1-2.2.
+ */
+export function backgroundTexture(
+  lumas: readonly Float32Array[],
+  masks: readonly Uint8Array[],
+  W: number,
+  H: number,
+): number {
+  const perFrame: number[] = [];
+  const g: number[] = [];
+  for (let t = 0; t < lumas.length; t++) {
+    const L = lumas[t]!;
+    const m = masks[t]!;
+    g.length = 0;
+    for (let y = 1; y < H - 1; y++)
+      for (let x = 1; x < W - 1; x++) {
+        const i = y * W + x;
+        if (m[i] || m[i - 1] || m[i + 1] || m[i - W] || m[i + W]) continue;
+        g.push(Math.hypot(L[i + 1]! - L[i - 1]!, L[i + W]! - L[i - W]!) / 2);
+      }
+    if (g.length === 0) continue;
+    g.sort((a, b) => a - b);
+    perFrame.push(g[Math.floor(0.99 * (g.length - 1))]!);
+  }
+  return perFrame.length ? median(perFrame) : 0;
+}
+
+/** backgroundTexture below this: the background cannot show a camera move. */
+export const TEXTURE_MIN = 1.2;
+
+/**
+ * Estimates the camera motion of a clip; masks mark object pixels (ignored) per frame. Over a
+ * background without texture the camera is static and only the residual (flicker) is measured.
+ */
 export function estimateCamera(
   lumas: readonly Float32Array[],
   masks: readonly Uint8Array[],
   W: number,
   H: number,
 ): CameraMotion {
+  const texture = backgroundTexture(lumas, masks, W, H);
+  const textureless = texture < TEXTURE_MIN;
   const T = lumas.length;
   const zoom = new Float64Array(T).fill(1);
   const shift = new Float64Array(T);
@@ -171,15 +217,16 @@ export function estimateCamera(
     let best = Number.POSITIVE_INFINITY;
     let bd = 0;
     let bs = 4;
-    for (let si = 0; si < LOG_SCALES.length; si++)
-      for (let dd = -reach; dd <= reach; dd++) {
-        const c = cost(sc, La, mA, W, H, dd, Math.exp(LOG_SCALES[si]!), offset);
-        if (c < best) {
-          best = c;
-          bd = dd;
-          bs = si;
+    if (!textureless)
+      for (let si = 0; si < LOG_SCALES.length; si++)
+        for (let dd = -reach; dd <= reach; dd++) {
+          const c = cost(sc, La, mA, W, H, dd, Math.exp(LOG_SCALES[si]!), offset);
+          if (c < best) {
+            best = c;
+            bd = dd;
+            bs = si;
+          }
         }
-      }
     // Fine pass around the grid minimum: quarter pixels, then quarter scale steps.
     let d = 0;
     let scale = 1;
@@ -209,7 +256,7 @@ export function estimateCamera(
   let move: Camera = "static";
   if (Math.abs(logZoom) > ZOOM_THRESHOLD) move = logZoom > 0 ? "zoom-in" : "zoom-out";
   else if (Math.abs(pan) > PAN_THRESHOLD) move = pan > 0 ? "pan-left" : "pan-right";
-  return { zoom, shift, residual, logZoom, pan, move };
+  return { zoom, shift, residual, texture, logZoom, pan, move };
 }
 
 /** Maps a point of frame t back to frame-0 coordinates (pixels). */

@@ -106,7 +106,7 @@ export async function readSampleFolder(dir: string): Promise<EvaluationItem[]> {
     items.push({
       frames: rec.file.endsWith(".npy") ? await readNpyClip(path, Number(rec.index ?? 0)) : await readVideo(path),
       prompt,
-      id: typeof rec.id === "string" ? rec.id : rec.file,
+      id: typeof rec.id === "string" ? rec.id : rec.index !== undefined ? `${rec.file}:${rec.index}` : rec.file,
     });
   }
   return items;
