@@ -13,8 +13,8 @@ usage: /usr/bin/python3 training/train_toy.py STAGE --run DIR [options]
            (uint8 .npy + captions.jsonl) for `reel eval --videos DIR`; with --from-sigma S and
            --model M, the clips noised to S and finished by M's DiT (where generation loses it)
 
-Every stage stops after --minutes (wall clock) or --steps (a total, counted from the run's
-start; `--steps 0` trains nothing, e.g. to only import --vae-init weights), saving a checkpoint;
+Every stage stops after --minutes (wall clock; a pause of more than a minute, such as SIGSTOP,
+counts as one minute) or --steps (a total, counted from the run's start; `--steps 0` trains nothing, e.g. to only import --vae-init weights), saving a checkpoint;
 running the same command again resumes. Losses go to DIR/<stage>.log.jsonl. Warm starts
 (--vae-init, --dit-init) carry the steps their weights already had: export writes both this
 run's steps and the totals.
@@ -81,6 +81,24 @@ def save_ckpt(path, **state):
     tmp = path + ".tmp"
     torch.save(state, tmp)
     os.replace(tmp, path)
+
+
+class Clock:
+    """Seconds a stage has run, for --minutes: a gap of more than PAUSE seconds between two
+    readings (the process was stopped with SIGSTOP, or the host suspended) counts as PAUSE, so a
+    paused run keeps its training budget."""
+
+    PAUSE = 60.0
+
+    def __init__(self):
+        self.last = time.time()
+        self.sec = 0.0
+
+    def __call__(self):
+        now = time.time()
+        self.sec += min(now - self.last, self.PAUSE)
+        self.last = now
+        return self.sec
 
 
 def device_of(args):
@@ -258,7 +276,7 @@ def stage_vae(args):
     crop, win = args.crop, args.window
     rng = np.random.default_rng(args.seed + step)
     data = toy_data.stream(SEED_TRAIN + 500_000 + step * B, 10**9, CLIP["frames"], CLIP["size"])
-    t0 = time.time()
+    clock = Clock()
     total = 10**9 if args.steps is None else args.steps
 
     def sample():
@@ -269,7 +287,7 @@ def stage_vae(args):
             y, x_ = object_crop(v[:, t + win // 2], crop, rng, (y, x_))
         return v[:, t:t + win, y:y + crop, x_:x_ + crop]
 
-    while step < total and (time.time() - t0) < args.minutes * 60 and not STOP["requested"]:
+    while step < total and clock() < args.minutes * 60 and not STOP["requested"]:
         x = torch.from_numpy(np.stack([sample() for _ in range(B)])).to(dev)
         lr = (args.lr or 1e-3) * min(1.0, (step + 1) / 100)
         for g in opt.param_groups:
@@ -294,7 +312,7 @@ def stage_vae(args):
         step += 1
         if step % 10 == 0:
             log(args.run, "vae", step=step, loss=loss.item(), l1=l1.item(), l2=l2.item(), kl=kl.item(), lr=lr,
-                sec=time.time() - t0)
+                sec=clock())
         if step % 100 == 0:
             save_ckpt(ckpt, model=vae.state_dict(), opt=opt.state_dict(), step=step, init_steps=init_steps)
     save_ckpt(ckpt, model=vae.state_dict(), opt=opt.state_dict(), step=step, init_steps=init_steps)
@@ -335,10 +353,10 @@ def stage_latents(args):
     meta = json.load(open(done_path)) if os.path.exists(done_path) else {"done": 0, "ids": [], "captions": []}
     start = meta["done"]
     B = 8
-    t0 = time.time()
+    clock = Clock()
     data = toy_data.stream(SEED_TRAIN + start, N - start, CLIP["frames"], CLIP["size"], args.tokenizer, TEXT_LEN)
     i = start
-    while i < N and (time.time() - t0) < args.minutes * 60:
+    while i < N and clock() < args.minutes * 60:
         batch = [next(data) for _ in range(min(B, N - i))]
         x = torch.from_numpy(np.stack([toy_data.to_video(f) for _, f in batch])).to(dev)
         with torch.no_grad(), autocast(dev, args.bf16):
@@ -355,7 +373,7 @@ def stage_latents(args):
             masks.flush()
             json.dump(meta, open(done_path + ".tmp", "w"))
             os.replace(done_path + ".tmp", done_path)
-            log(args.run, "latents", done=i, sec=time.time() - t0)
+            log(args.run, "latents", done=i, sec=clock())
     lat.flush()
     masks.flush()
     json.dump(meta, open(done_path + ".tmp", "w"))
@@ -433,8 +451,8 @@ def stage_dit(args):
     rng = np.random.default_rng(args.seed + step)
     total = 10**9 if args.steps is None else args.steps
     warm = 200
-    t0 = time.time()
-    while step < total and (time.time() - t0) < args.minutes * 60 and not STOP["requested"]:
+    clock = Clock()
+    while step < total and clock() < args.minutes * 60 and not STOP["requested"]:
         idx = np.sort(rng.choice(N, B, replace=False))
         x0 = (torch.from_numpy(np.asarray(lat[idx], dtype=np.float32)).to(dev) - mean) / std
         ids = torch.from_numpy(ids_all[idx]).to(dev)
@@ -477,7 +495,7 @@ def stage_dit(args):
             for k, v in list(dit.state_dict().items()) + [("t5." + k, v) for k, v in t5.state_dict().items()]:
                 ema[k].mul_(d).add_(v.detach().float(), alpha=1 - d)
         if step % 10 == 0:
-            log(args.run, "dit", step=step, loss=loss.item(), **parts, lr=lr, sec=time.time() - t0)
+            log(args.run, "dit", step=step, loss=loss.item(), **parts, lr=lr, sec=clock())
         if step % 200 == 0:
             save_ckpt(ckpt, dit=dit.state_dict(), t5=t5.state_dict(), opt=opt.state_dict(), ema=ema, step=step, batch=B, init_steps=init_steps)
     save_ckpt(ckpt, dit=dit.state_dict(), t5=t5.state_dict(), opt=opt.state_dict(), ema=ema, step=step, batch=B, init_steps=init_steps)
