@@ -14,9 +14,10 @@ usage: /usr/bin/python3 training/train_toy.py STAGE --run DIR [options]
            --model M, the clips noised to S and finished by M's DiT (where generation loses it)
 
 Every stage stops after --minutes (wall clock; a pause of more than a minute, such as SIGSTOP,
-counts as one minute) or --steps (a total, counted from the run's start; `--steps 0` trains nothing, e.g. to only import --vae-init weights), saving a checkpoint;
-running the same command again resumes. Losses go to DIR/<stage>.log.jsonl. Warm starts
-(--vae-init, --dit-init) carry the steps their weights already had: export writes both this
+counts as one minute) or --steps (a total, counted from the run's start; `--steps 0` trains
+nothing, e.g. to only import --vae-init weights), saving a checkpoint; running the same command
+again resumes. Losses go to DIR/<stage>.log.jsonl. Warm starts (--vae-init, --dit-init) carry
+the steps their weights already had: export writes both this
 run's steps and the totals.
 """
 
