@@ -255,7 +255,15 @@ def stage_vae(args):
     dev = device_of(args)
     torch.manual_seed(args.seed)
     vae = WanVAE_(**vae_config(args.run, args.vae_dim)).to(dev)
-    opt = torch.optim.AdamW(vae.parameters(), lr=args.lr or 1e-3, weight_decay=0.0)
+    # --decoder-only: the encoder (and so every latent, the latent statistics and any DiT
+    # trained on them) stays as it is; only conv2 and the decoder learn.
+    trained = [p for n, p in vae.named_parameters()
+               if not args.decoder_only or n.startswith(("decoder.", "conv2."))]
+    for p in vae.parameters():
+        p.requires_grad_(False)
+    for p in trained:
+        p.requires_grad_(True)
+    opt = torch.optim.AdamW(trained, lr=args.lr or 1e-3, weight_decay=0.0)
     ckpt = os.path.join(args.run, "vae.pt")
     step = init_steps = 0
     if os.path.exists(ckpt):
@@ -294,7 +302,8 @@ def stage_vae(args):
         for g in opt.param_groups:
             g["lr"] = lr
         with autocast(dev, args.bf16):
-            mu, log_var = vae.encode(x)
+            with torch.set_grad_enabled(not args.decoder_only):
+                mu, log_var = vae.encode(x)
             z = mu + torch.randn_like(mu) * torch.exp(0.5 * log_var.clamp(-30, 20))
             rec = vae.decode(z)
         rec = rec.float()
@@ -308,7 +317,7 @@ def stage_vae(args):
         loss = l1 + l2 + 1e-6 * kl
         opt.zero_grad(set_to_none=True)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(vae.parameters(), 1.0)
+        torch.nn.utils.clip_grad_norm_(trained, 1.0)
         opt.step()
         step += 1
         if step % 10 == 0:
@@ -734,6 +743,8 @@ def main(argv):
     ap.add_argument("--obj-crops", type=float, default=0.75, help="vae: fraction of crops centred on an object pixel")
     ap.add_argument("--window", type=int, default=17, help="vae: frames per training window (4n+1)")
     ap.add_argument("--vae-init", default="", help="vae/recon: start from these (fp16) VAE weights, e.g. a shipped model's")
+    ap.add_argument("--decoder-only", action="store_true",
+                    help="vae: train only the decoder (and conv2); the encoder, so the latents and a DiT trained on them, stay valid")
     ap.add_argument("--vae-dim", type=int, default=0, help="vae: base width of a new run's VAE (default 8); kept in RUN/vae_config.json")
     ap.add_argument("--dit-obj-weight", type=float, default=4.0, help="dit: extra loss weight on latent cells with objects (latent_masks.npy)")
     ap.add_argument("--dit-layers", type=int, default=0,
