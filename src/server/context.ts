@@ -19,7 +19,7 @@ export interface Ctx {
   readonly signer: UrlSigner;
   /** Wakes idle workers. */
   readonly poke: () => void;
-  /** OpenAI deletes of running jobs: removed once their worker stops. */
+  /** Deletes (OpenAI videos, stories) of running jobs: hidden now, removed once their worker stops. */
   readonly deleteWhenFinal: Set<string>;
 }
 
@@ -108,6 +108,21 @@ export async function submit(ctx: Ctx, s: Submission): Promise<JobRecord> {
   });
   ctx.poke();
   return job;
+}
+
+/**
+ * A client's delete (OpenAI videos, stories): a queued or final job goes at once; a running one
+ * is cancelled, hidden from then on (see isDeleted) and removed when its worker has stopped.
+ */
+export async function deleteForClient(ctx: Ctx, owner: string, id: string): Promise<void> {
+  const out = await ctx.queue.cancel(owner, id, Date.now() + ctx.config.outputTtlMs);
+  if (out === "requested") ctx.deleteWhenFinal.add(id);
+  else await removeJob(ctx, owner, id);
+}
+
+/** Deleted by its client while running: gone for the client, though its worker is still stopping. */
+export function isDeleted(ctx: Ctx, id: string): boolean {
+  return ctx.deleteWhenFinal.has(id);
 }
 
 /** Deletes a final job's record and files. */

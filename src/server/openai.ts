@@ -6,7 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { z } from "zod";
-import { type Ctx, modelFor, removeJob, submit } from "./context.ts";
+import { type Ctx, deleteForClient, isDeleted, modelFor, submit } from "./context.ts";
 import { ApiError, parseJson, readBody, sendJson } from "./http.ts";
 import { checkImage, fetchImageUrl, type InputImage } from "./images.ts";
 import { FieldError, openaiShape } from "./mapping.ts";
@@ -179,7 +179,7 @@ export async function handleOpenAI(
         { owner, api: "openai" },
         { order, limit: Number(limit), ...(after ? { after } : {}) },
       );
-      const data = page.items.filter((j) => !ctx.deleteWhenFinal.has(j.id)).map(videoObject);
+      const data = page.items.filter((j) => !isDeleted(ctx, j.id)).map(videoObject);
       return sendJson(res, 200, {
         object: "list",
         data,
@@ -194,13 +194,11 @@ export async function handleOpenAI(
   const notFound = () => new ApiError(404, "not_found", `no video with id '${id.slice(0, 100)}'`, "video_id");
   const j = await ctx.queue.get(owner, id);
   // deleted while running: gone for the client at once, removed when its worker has stopped
-  if (j?.api !== "openai" || ctx.deleteWhenFinal.has(id)) throw notFound();
+  if (j?.api !== "openai" || isDeleted(ctx, id)) throw notFound();
   if (parts.length === 1) {
     if (req.method === "GET") return sendJson(res, 200, videoObject(j));
     if (req.method === "DELETE") {
-      const out = await ctx.queue.cancel(owner, id, Date.now() + ctx.config.outputTtlMs);
-      if (out === "requested") ctx.deleteWhenFinal.add(id);
-      else await removeJob(ctx, owner, id);
+      await deleteForClient(ctx, owner, id);
       return sendJson(res, 200, { id, deleted: true, object: "video.deleted" });
     }
     throw new ApiError(405, "method_not_allowed", `${req.method} /v1/videos/{id}: use GET or DELETE`);

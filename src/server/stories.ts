@@ -15,7 +15,7 @@
  *   POST   /v1/stories/{id}/shots/{n}/render  re-render shot n of that story's plan (optionally an
  *                                           edited {plan}) as a new story; other shots come from
  *                                           the caller's shot cache
- *   DELETE /v1/stories/{id}                 cancel a queued or running story, delete a finished one
+ *   DELETE /v1/stories/{id}                 delete a story (a running one: gone now, its worker stops within a step)
  *
  * Plans from clients may not name files on the server: `soundtrack` and characters' `image` are
  * refused (400).
@@ -25,7 +25,7 @@ import { z } from "zod";
 import { planStory } from "../pipelines/story/planner.ts";
 import { parseStory, type Story } from "../pipelines/story/schema.ts";
 import { ReelError } from "../errors.ts";
-import { type Ctx, modelFor, newId, removeJob, resolveSeed } from "./context.ts";
+import { type Ctx, deleteForClient, isDeleted, modelFor, newId, resolveSeed } from "./context.ts";
 import { ApiError, parseJson, readBody, sendJson } from "./http.ts";
 import { FieldError } from "./mapping.ts";
 import type { JobRecord } from "./queue/queue.ts";
@@ -232,19 +232,20 @@ export async function handleStories(
       if (!/^\d{1,3}$/.test(limit) || Number(limit) < 1 || Number(limit) > 100)
         throw new FieldError("limit", `${limit}: 1 to 100`);
       const page = await ctx.queue.list({ owner, api: "story" }, { order: "desc", limit: Number(limit) });
-      return sendJson(res, 200, { object: "list", data: page.items.map((j) => storyObject(ctx, j)) });
+      const data = page.items.filter((j) => !isDeleted(ctx, j.id)).map((j) => storyObject(ctx, j));
+      return sendJson(res, 200, { object: "list", data });
     }
     throw new ApiError(405, "method_not_allowed", `${req.method} /v1/stories: use GET or POST`);
   }
   const id = parts[0]!;
   const j = await ctx.queue.get(owner, id);
-  if (j?.api !== "story") throw new ApiError(404, "not_found", `no story with id '${id.slice(0, 100)}'`, "story_id");
+  // deleted while running: gone for the client at once, removed when its worker has stopped
+  if (j?.api !== "story" || isDeleted(ctx, id))
+    throw new ApiError(404, "not_found", `no story with id '${id.slice(0, 100)}'`, "story_id");
   if (parts.length === 1) {
     if (req.method === "GET") return sendJson(res, 200, storyObject(ctx, j));
     if (req.method === "DELETE") {
-      const out = await ctx.queue.cancel(owner, id, Date.now() + ctx.config.outputTtlMs);
-      if (out === "requested") ctx.deleteWhenFinal.add(id);
-      else await removeJob(ctx, owner, id);
+      await deleteForClient(ctx, owner, id);
       return sendJson(res, 200, { id, deleted: true, object: "story.deleted" });
     }
     throw new ApiError(405, "method_not_allowed", `${req.method} /v1/stories/{id}: use GET or DELETE`);

@@ -2,7 +2,8 @@
  * Stories over HTTP, end to end: the real `reel serve` with the embedded model plans a
  * three-shot story, renders it as a task with per-shot progress, serves the film and its
  * sidecars, re-renders one shot (the others come from the shot cache), refuses bad plans with
- * a 400 that names the field, and keeps one key's stories from another.
+ * a 400 that names the field, keeps one key's stories from another, and forgets a story
+ * deleted mid-render at once.
  */
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -163,4 +164,27 @@ describe.skipIf(!hasTools)(hasTools ? "reel serve: stories" : "SKIPPED: no ffpro
     expect((await api("/v1/stories", {}, KEY_B)).body.data).toEqual([]);
     expect((await api("/v1/stories")).body.data.length).toBeGreaterThanOrEqual(2);
   });
+
+  it("forgets a story deleted while it renders at once, and its worker goes on to the next", async () => {
+    const created = await post("/v1/stories", {
+      prompts: ["a green square drifts up", "a yellow ball bounces", "a red star spins", "a blue ring grows"],
+      seed: 9,
+    });
+    expect(created.status).toBe(200);
+    const id = created.body.id as string;
+    await until(
+      async () => ((await api(`/v1/stories/${id}`)).body.status === "running" ? true : undefined),
+      120_000,
+      50,
+    );
+    const del = await api(`/v1/stories/${id}`, { method: "DELETE" });
+    expect(del.body).toEqual({ id, deleted: true, object: "story.deleted" });
+    expect((await api(`/v1/stories/${id}`)).status).toBe(404);
+    expect((await api("/v1/stories")).body.data.map((x: StoryObject) => x.id)).not.toContain(id);
+    // the worker stops it and renders the next story; the deleted one stays gone
+    const next = await post("/v1/stories", { prompts: ["a pink heart stays still"], seed: 2 });
+    expect((await finished(next.body.id)).status).toBe("succeeded");
+    expect((await api(`/v1/stories/${id}`)).status).toBe(404);
+    expect((await api(`/v1/stories/${id}/content`)).status).toBe(404);
+  }, 300_000);
 });
