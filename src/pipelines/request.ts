@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { DEVICES } from "../engine/runtime.ts";
 import { ReelError } from "../errors.ts";
+import { parseWith } from "../validate.ts";
 
 export const SAMPLERS = ["unipc", "dpm++", "euler"] as const;
 export type SamplerName = (typeof SAMPLERS)[number];
@@ -48,14 +49,7 @@ export type GenerateRequest = z.infer<typeof GenerateRequestSchema>;
 
 /** Parses a request; the error names every bad field and what is allowed. */
 export function parseRequest(raw: unknown, where = "request"): GenerateRequest {
-  const r = GenerateRequestSchema.safeParse(raw);
-  if (!r.success)
-    throw new ReelError(
-      "E_INPUT_INVALID",
-      `${where}: ${r.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ")}`,
-      { details: { issues: r.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })) } },
-    );
-  return r.data;
+  return parseWith(GenerateRequestSchema, raw, "E_INPUT_INVALID", where);
 }
 
 /** What a model can make: pixel size multiple and frame rule. */

@@ -8,7 +8,7 @@
  * Wan model uses them); dropout rates are not kwargs here (inference only).
  */
 import { z } from "zod";
-import { ReelError } from "../../errors.ts";
+import { parseWith } from "../../validate.ts";
 
 const positiveInt = z.number().int().positive();
 
@@ -61,13 +61,12 @@ export type ClipVisionConfig = Omit<z.output<typeof ClipVisionConfigSchema>, "ou
 };
 
 export function parseClipVisionConfig(raw: unknown, where: string): ClipVisionConfig {
-  const r = ClipVisionConfigSchema.safeParse(raw);
-  if (!r.success)
-    throw new ReelError(
-      "E_CONFIG_INVALID",
-      `${where}: invalid CLIP VisionTransformer config: ${r.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ")}`,
-    );
-  const c = r.data;
+  const c = parseWith(
+    ClipVisionConfigSchema,
+    raw,
+    "E_CONFIG_INVALID",
+    `${where}: invalid CLIP VisionTransformer config`,
+  );
   // The superRefine above rejected attn_pool and swi_glu.
   return {
     ...c,

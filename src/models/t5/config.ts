@@ -8,7 +8,7 @@
  * and the relative-position max distance (T5RelativeEmbedding, 128).
  */
 import { z } from "zod";
-import { ReelError } from "../../errors.ts";
+import { parseWith } from "../../validate.ts";
 
 /** T5LayerNorm eps. */
 export const T5_EPS = 1e-6;
@@ -44,13 +44,7 @@ export type T5ConfigInput = z.input<typeof T5ConfigSchema>;
 export type T5Config = z.output<typeof T5ConfigSchema>;
 
 export function parseT5Config(raw: unknown, where: string): T5Config {
-  const r = T5ConfigSchema.safeParse(raw);
-  if (!r.success)
-    throw new ReelError(
-      "E_CONFIG_INVALID",
-      `${where}: invalid T5Encoder config: ${r.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ")}`,
-    );
-  return r.data;
+  return parseWith(T5ConfigSchema, raw, "E_CONFIG_INVALID", `${where}: invalid T5Encoder config`);
 }
 
 export function t5HeadDim(c: T5Config): number {

@@ -3,7 +3,7 @@
  * with zod, plus presets for the released models (shared/docs/wan-architecture.md §2).
  */
 import { z } from "zod";
-import { ReelError } from "../../errors.ts";
+import { parseWith } from "../../validate.ts";
 
 export const WanConfigSchema = z
   .object({
@@ -45,13 +45,7 @@ export type WanConfigInput = z.input<typeof WanConfigSchema>;
 export type WanConfig = z.output<typeof WanConfigSchema> & { wan_version: "2.1" | "2.2" };
 
 export function parseWanConfig(raw: unknown, where: string): WanConfig {
-  const r = WanConfigSchema.safeParse(raw);
-  if (!r.success)
-    throw new ReelError(
-      "E_CONFIG_INVALID",
-      `${where}: invalid WanModel config: ${r.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ")}`,
-    );
-  const c = r.data;
+  const c = parseWith(WanConfigSchema, raw, "E_CONFIG_INVALID", `${where}: invalid WanModel config`);
   return { ...c, wan_version: c.wan_version ?? (c.model_type === "ti2v" ? "2.2" : "2.1") };
 }
 

@@ -13,6 +13,7 @@
  */
 import { z } from "zod";
 import { ReelError } from "../../errors.ts";
+import { parseWith } from "../../validate.ts";
 
 const posInt = z.number().int().positive();
 
@@ -59,13 +60,9 @@ export type WanVaeConfig = WanVae21Config | WanVae22Config;
 export type WanVaeVersion = WanVaeConfig["version"];
 
 export function parseWanVaeConfig(raw: unknown, version: WanVaeVersion, where: string): WanVaeConfig {
-  const r = (version === "2.1" ? WanVae21ConfigSchema : WanVae22ConfigSchema).safeParse(raw);
-  if (!r.success)
-    throw new ReelError(
-      "E_CONFIG_INVALID",
-      `${where}: invalid Wan ${version} VAE config: ${r.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ")}`,
-    );
-  return { ...r.data, version } as WanVaeConfig;
+  const schema = version === "2.1" ? WanVae21ConfigSchema : WanVae22ConfigSchema;
+  const c = parseWith(schema, raw, "E_CONFIG_INVALID", `${where}: invalid Wan ${version} VAE config`);
+  return { ...c, version } as WanVaeConfig;
 }
 
 /** Width of the decoder (2.1 shares `dim`; 2.2 has its own `dec_dim`). */

@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { ReelError } from "../../errors.ts";
+import { parseWith } from "../../validate.ts";
 
 export const SHOT_SIZES = ["wide", "medium", "close"] as const;
 export const CAMERA_MOVES = [
@@ -144,14 +145,7 @@ export type Character = Story["characters"][number];
 
 /** Validates a parsed story; the error names every bad field and what is allowed. */
 export function parseStory(raw: unknown, where = "story"): Story {
-  const r = StorySchema.safeParse(raw);
-  if (!r.success)
-    throw new ReelError(
-      "E_INPUT_INVALID",
-      `${where}: ${r.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ")}`,
-      { details: { issues: r.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })) } },
-    );
-  const { resolved: _ignored, ...story } = r.data;
+  const { resolved: _ignored, ...story } = parseWith(StorySchema, raw, "E_INPUT_INVALID", where);
   return story;
 }
 
