@@ -12,7 +12,7 @@ export { aggregate, evaluateMany, evaluateVideo, scoreAnalysis } from "./evaluat
 export { parsePrompt } from "./parse.ts";
 export type { ObjectPhrase, PromptAttrs, PromptMotion } from "./prompt.ts";
 export { fullAttrs, sceneGroups } from "./prompt.ts";
-export { evaluateFolder, readSampleFolder, readVideo } from "./read.ts";
+export { evaluateFolder, iterateSampleFolder, readSampleFolder, readVideo } from "./read.ts";
 export type { ClipSize } from "./render.ts";
 export { framesToTensor, renderScene } from "./render.ts";
 export type { Scene, SceneObject } from "./scene.ts";

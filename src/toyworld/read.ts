@@ -14,7 +14,13 @@ import { ReelError } from "../errors.ts";
 import { runFfmpeg } from "../media/ffmpeg.ts";
 import type { RgbFrame } from "../media/frames.ts";
 import { readImage } from "../media/image-io.ts";
-import { type EvaluationItem, type EvaluationReport, evaluateMany } from "./evaluate.ts";
+import {
+  aggregate,
+  type EvaluationItem,
+  type EvaluationReport,
+  evaluateVideo,
+  type VideoEvaluation,
+} from "./evaluate.ts";
 import { parseNpyHeader } from "./npy.ts";
 import { CAPTIONS_FILE } from "./write.ts";
 
@@ -80,12 +86,16 @@ export async function readNpyClip(path: string, index: number): Promise<RgbFrame
   }
 }
 
-/** The (video, prompt) pairs of a folder with a captions.jsonl. */
-export async function readSampleFolder(dir: string): Promise<EvaluationItem[]> {
+/**
+ * The (video, prompt) pairs of a folder with a captions.jsonl, one at a time (a folder of
+ * thousands of clips does not fit in memory at once). The index is checked whole first, so
+ * a bad line fails before any clip is read.
+ */
+export async function* iterateSampleFolder(dir: string): AsyncGenerator<EvaluationItem> {
   const index = join(dir, CAPTIONS_FILE);
   if (!existsSync(index))
     throw new ReelError("E_INPUT_INVALID", `${dir} has no ${CAPTIONS_FILE} (lines of {"file": …, "caption": …})`);
-  const items: EvaluationItem[] = [];
+  const records: { path: string; npy: boolean; index: number; prompt: string; id: string }[] = [];
   const lines = readFileSync(index, "utf8").split("\n");
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!.trim();
@@ -102,17 +112,32 @@ export async function readSampleFolder(dir: string): Promise<EvaluationItem[]> {
         "E_INPUT_INVALID",
         `${index}:${i + 1} needs string fields "file" and "caption" (or "prompt")`,
       );
-    const path = join(dir, rec.file);
-    items.push({
-      frames: rec.file.endsWith(".npy") ? await readNpyClip(path, Number(rec.index ?? 0)) : await readVideo(path),
+    records.push({
+      path: join(dir, rec.file),
+      npy: rec.file.endsWith(".npy"),
+      index: Number(rec.index ?? 0),
       prompt,
       id: typeof rec.id === "string" ? rec.id : rec.index !== undefined ? `${rec.file}:${rec.index}` : rec.file,
     });
   }
+  for (const r of records)
+    yield { frames: r.npy ? await readNpyClip(r.path, r.index) : await readVideo(r.path), prompt: r.prompt, id: r.id };
+}
+
+/** All (video, prompt) pairs of a folder with a captions.jsonl (small folders; else iterateSampleFolder). */
+export async function readSampleFolder(dir: string): Promise<EvaluationItem[]> {
+  const items: EvaluationItem[] = [];
+  for await (const it of iterateSampleFolder(dir)) items.push(it);
   return items;
 }
 
 /** Evaluates every video of a folder against its caption. */
 export async function evaluateFolder(dir: string): Promise<EvaluationReport> {
-  return evaluateMany(await readSampleFolder(dir));
+  const evals: VideoEvaluation[] = [];
+  const ids: string[] = [];
+  for await (const it of iterateSampleFolder(dir)) {
+    evals.push(evaluateVideo(it.frames, it.prompt));
+    ids.push(it.id ?? String(ids.length));
+  }
+  return aggregate(evals, ids);
 }

@@ -15,7 +15,7 @@ import { resolveModel } from "../../models/discovery.ts";
 import { generate } from "../../pipelines/generate.ts";
 import { parseRequest } from "../../pipelines/request.ts";
 import { openWanBundle } from "../../pipelines/wan-model.ts";
-import { aggregate, evaluateVideo, readSampleFolder, type VideoEvaluation } from "../../toyworld/index.ts";
+import { aggregate, evaluateVideo, iterateSampleFolder, type VideoEvaluation } from "../../toyworld/index.ts";
 import { numberFlag, precisionFlag } from "../flags.ts";
 import { DEFAULT_MODEL } from "./generate.ts";
 
@@ -67,9 +67,12 @@ export async function run(args: string[]): Promise<number> {
     return 0;
   }
   if (values.videos) {
-    const items = await readSampleFolder(values.videos);
-    const evals = items.map((it) => evaluateVideo(it.frames, it.prompt));
-    const ids = items.map((it, i) => it.id ?? String(i));
+    const evals: VideoEvaluation[] = [];
+    const ids: string[] = [];
+    for await (const it of iterateSampleFolder(values.videos)) {
+      evals.push(evaluateVideo(it.frames, it.prompt));
+      ids.push(it.id ?? String(ids.length));
+    }
     if (values.details) writeDetails(values.details, evals, ids);
     process.stdout.write(`${JSON.stringify(aggregate(evals, ids), null, 2)}\n`);
     return 0;
