@@ -3,7 +3,7 @@
  * message names every bad field and what is allowed ("seed: Too big: expected number to be
  * <=4294967295"), with the issues also in `details` for API clients.
  */
-import type { z } from "zod";
+import { z } from "zod";
 import { type ErrorCode, ReelError } from "./errors.ts";
 
 interface Issue {
@@ -27,3 +27,9 @@ export function parseWith<S extends z.ZodType>(schema: S, raw: unknown, code: Er
     });
   return r.data;
 }
+
+/** The largest seed: seeds are unsigned 32-bit, as in Wan's generator and the APIs reel speaks. */
+export const SEED_MAX = 2 ** 32 - 1;
+
+/** A seed field: an integer in 0…SEED_MAX. */
+export const seedSchema = () => z.number().int().min(0).max(SEED_MAX);

@@ -6,7 +6,7 @@
 import { z } from "zod";
 import { DEVICES } from "../engine/runtime.ts";
 import { ReelError } from "../errors.ts";
-import { parseWith } from "../validate.ts";
+import { parseWith, seedSchema } from "../validate.ts";
 
 export const SAMPLERS = ["unipc", "dpm++", "euler"] as const;
 export type SamplerName = (typeof SAMPLERS)[number];
@@ -30,12 +30,7 @@ export const GenerateRequestSchema = z
     guidance: z.number().min(0).max(50).optional(),
     shift: z.number().positive().max(100).optional(),
     sampler: z.enum(SAMPLERS).optional(),
-    seed: z
-      .number()
-      .int()
-      .min(0)
-      .max(2 ** 32 - 1)
-      .optional(),
+    seed: seedSchema().optional(),
     device: z.enum(DEVICES as [string, ...string[]]).optional(),
     threads: z.number().int().positive().max(256).optional(),
   })

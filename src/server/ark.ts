@@ -5,6 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { z } from "zod";
+import { SEED_MAX } from "../validate.ts";
 import { type Ctx, modelFor, removeJob, resolveSeed, submit } from "./context.ts";
 import { ApiError, parseJson, readBody, sendJson } from "./http.ts";
 import { fetchImageUrl, type InputImage } from "./images.ts";
@@ -31,12 +32,7 @@ const CreateBody = z.object({
   duration: z.number().int().optional(),
   frames: z.number().int().optional(),
   framespersecond: z.number().int().optional(),
-  seed: z
-    .number()
-    .int()
-    .min(-1)
-    .max(2 ** 32 - 1)
-    .optional(),
+  seed: z.number().int().min(-1).max(SEED_MAX).optional(),
   camera_fixed: z.boolean().optional(),
   watermark: z.boolean().optional(),
   generate_audio: z.boolean().optional(),
@@ -220,7 +216,7 @@ async function create(ctx: Ctx, req: IncomingMessage, owner: string): Promise<Re
     shape,
   );
   const seed = num("seed");
-  if (seed !== undefined && (seed < -1 || seed > 2 ** 32 - 1))
+  if (seed !== undefined && (seed < -1 || seed > SEED_MAX))
     throw new FieldError("seed", `${seed}: -1 (random) or 0 to 4294967295`);
   const job = await submit(ctx, {
     api: "ark",

@@ -25,6 +25,7 @@ import { z } from "zod";
 import { planStory } from "../pipelines/story/planner.ts";
 import { parseStory, type Story } from "../pipelines/story/schema.ts";
 import { ReelError } from "../errors.ts";
+import { seedSchema } from "../validate.ts";
 import { type Ctx, deleteForClient, isDeleted, modelFor, newId, resolveSeed } from "./context.ts";
 import { ApiError, parseJson, readBody, sendJson } from "./http.ts";
 import { FieldError } from "./mapping.ts";
@@ -36,12 +37,7 @@ const PlanRequest = z
     prompts: z.array(z.string().trim().min(1).max(2000)).min(1).max(24),
     title: z.string().trim().min(1).max(200).optional(),
     style: z.string().trim().max(500).optional(),
-    seed: z
-      .number()
-      .int()
-      .min(0)
-      .max(2 ** 32 - 1)
-      .optional(),
+    seed: seedSchema().optional(),
     narrate: z
       .string()
       .regex(/^[a-z]{2,3}(-[a-z0-9]{1,8})*$/i)

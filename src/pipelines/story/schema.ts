@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { ReelError } from "../../errors.ts";
-import { parseWith } from "../../validate.ts";
+import { parseWith, seedSchema } from "../../validate.ts";
 
 export const SHOT_SIZES = ["wide", "medium", "close"] as const;
 export const CAMERA_MOVES = [
@@ -66,12 +66,7 @@ export const ShotSchema = z
     continuity: z.enum(CONTINUITY).default("cut"),
     /** Names of the characters this shot shows; their descriptions are added to the prompt. */
     characters: z.array(text(80)).default([]),
-    seed: z
-      .number()
-      .int()
-      .min(0)
-      .max(2 ** 32 - 1)
-      .optional(),
+    seed: seedSchema().optional(),
     narration: LineSchema.optional(),
     dialogue: DialogueSchema.optional(),
   })
@@ -84,12 +79,7 @@ export const StorySchema = z
     /** Appended to every shot's prompt: the look shared by the whole film. */
     style: z.string().trim().max(500).default(""),
     model: z.string().min(1).optional(),
-    seed: z
-      .number()
-      .int()
-      .min(0)
-      .max(2 ** 32 - 1)
-      .optional(),
+    seed: seedSchema().optional(),
     width: z.number().int().positive().max(4096).optional(),
     height: z.number().int().positive().max(4096).optional(),
     fps: z.number().positive().max(120).optional(),
