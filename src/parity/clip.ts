@@ -12,7 +12,7 @@ import type { HostTensor } from "../engine/tensor.ts";
 import { ReelError } from "../errors.ts";
 import { parseClipVisionConfig } from "../models/clip/config.ts";
 import { ClipVisionEncoder, clipWeightMap } from "../models/clip/model.ts";
-import { type Comparison, compareTensor } from "./compare.ts";
+import { type Comparison, compareTensor, failedComparison } from "./compare.ts";
 import type { ParityRunOptions } from "./dit.ts";
 import type { Fixture } from "./fixtures.ts";
 
@@ -113,14 +113,7 @@ export async function runClipFixture(fx: Fixture, o: ParityRunOptions): Promise<
       const key = keys.get(k)!;
       const g = got.get(k);
       if (g === undefined) {
-        results.push({
-          fixture: fx.name,
-          tensor: key,
-          ok: false,
-          maxAbs: Number.NaN,
-          maxRel: Number.NaN,
-          problem: "not produced",
-        });
+        results.push(failedComparison(fx.name, key, "not produced"));
         continue;
       }
       results.push(compareTensor(fx.name, key, g.data, read(k).data));

@@ -16,6 +16,11 @@ export interface Comparison {
   readonly problem?: string;
 }
 
+/** A tensor that could not be compared at all (not produced, wrong shape): a failure saying why. */
+export function failedComparison(fixture: string, tensor: string, problem: string): Comparison {
+  return { fixture, tensor, ok: false, maxAbs: Number.NaN, maxRel: Number.NaN, problem };
+}
+
 export function compareTensor(
   fixture: string,
   tensor: string,
@@ -24,14 +29,7 @@ export function compareTensor(
   tol = { atol: FIXTURE_ATOL, rtol: FIXTURE_RTOL },
 ): Comparison {
   if (got.length !== want.length)
-    return {
-      fixture,
-      tensor,
-      ok: false,
-      maxAbs: Number.NaN,
-      maxRel: Number.NaN,
-      problem: `${got.length} values, expected ${want.length}`,
-    };
+    return failedComparison(fixture, tensor, `${got.length} values, expected ${want.length}`);
   const exact = want instanceof BigInt64Array;
   let maxAbs = 0;
   let maxWant = 0;

@@ -10,7 +10,7 @@ import { ReelError } from "../errors.ts";
 import { parseWanConfig } from "../models/wan/config.ts";
 import { WanDiT, sinusoidalEmbedding1d } from "../models/wan/model.ts";
 import { ropeApply, ropeConstants } from "../models/wan/rope.ts";
-import { type Comparison, compareTensor } from "./compare.ts";
+import { type Comparison, compareTensor, failedComparison } from "./compare.ts";
 import type { Fixture } from "./fixtures.ts";
 
 const INPUTS = new Set(["x", "t", "context", "seq_len", "y", "clip_fea"]);
@@ -63,14 +63,7 @@ export async function runDitFixture(fx: Fixture, o: ParityRunOptions): Promise<C
       got = f32([L, cfg.freq_dim], sinusoidalEmbedding1d(cfg.freq_dim, t.length === 1 ? [t[0]!] : t.slice(0, L)));
     }
     if (got === undefined) {
-      results.push({
-        fixture: fx.name,
-        tensor: k,
-        ok: false,
-        maxAbs: Number.NaN,
-        maxRel: Number.NaN,
-        problem: "not produced",
-      });
+      results.push(failedComparison(fx.name, k, "not produced"));
       continue;
     }
     results.push(compareTensor(fx.name, k, got.data, want.data));

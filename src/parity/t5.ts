@@ -11,7 +11,7 @@ import { ReelError } from "../errors.ts";
 import { relativePositionBuckets } from "../models/t5/buckets.ts";
 import { parseT5Config } from "../models/t5/config.ts";
 import { UMT5Encoder } from "../models/t5/model.ts";
-import { type Comparison, compareTensor } from "./compare.ts";
+import { type Comparison, compareTensor, failedComparison } from "./compare.ts";
 import type { ParityRunOptions } from "./dit.ts";
 import type { Fixture } from "./fixtures.ts";
 
@@ -49,25 +49,11 @@ export async function runT5Fixture(fx: Fixture, o: ParityRunOptions): Promise<Co
     const want = readTensor(fx.io, k);
     const got = produce(k, want);
     if (got === undefined) {
-      results.push({
-        fixture: fx.name,
-        tensor: k,
-        ok: false,
-        maxAbs: Number.NaN,
-        maxRel: Number.NaN,
-        problem: "not produced",
-      });
+      results.push(failedComparison(fx.name, k, "not produced"));
       continue;
     }
     if (got.dims.join() !== want.dims.join()) {
-      results.push({
-        fixture: fx.name,
-        tensor: k,
-        ok: false,
-        maxAbs: Number.NaN,
-        maxRel: Number.NaN,
-        problem: `shape [${got.dims}], expected [${want.dims}]`,
-      });
+      results.push(failedComparison(fx.name, k, `shape [${got.dims}], expected [${want.dims}]`));
       continue;
     }
     results.push(compareTensor(fx.name, k, got.data, want.data));

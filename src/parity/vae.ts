@@ -12,7 +12,7 @@ import { weightMapFromFiles } from "../engine/weights.ts";
 import { ReelError } from "../errors.ts";
 import { defaultLatentStats, type LatentStats, parseWanVaeConfig } from "../models/wan/vae-config.ts";
 import { type DecodeTap, type EncodeTap, WanVAE } from "../models/wan/vae-runner.ts";
-import { type Comparison, compareTensor } from "./compare.ts";
+import { type Comparison, compareTensor, failedComparison } from "./compare.ts";
 import type { ParityRunOptions } from "./dit.ts";
 import type { Fixture } from "./fixtures.ts";
 
@@ -27,10 +27,6 @@ const DECODE_TAPS: Record<string, DecodeTap | "video"> = {
   decoded_raw: "decoded_raw",
   decoded: "video",
 };
-
-function problem(fixture: string, tensor: string, why: string): Comparison {
-  return { fixture, tensor, ok: false, maxAbs: Number.NaN, maxRel: Number.NaN, problem: why };
-}
 
 /** reel's latent statistics when they exist for this z_dim; otherwise the fixture's (then they are inputs). */
 function stats(fx: Fixture, cfg: ReturnType<typeof parseWanVaeConfig>): { stats: LatentStats; builtIn: boolean } {
@@ -72,7 +68,7 @@ export async function runVaeFixture(fx: Fixture, o: ParityRunOptions): Promise<C
     }
     const m = CASE.exec(key);
     if (m === null) {
-      results.push(problem(fx.name, key, "not a VAE case tensor (f{T}_{H}x{W}_<name>) reel knows"));
+      results.push(failedComparison(fx.name, key, "not a VAE case tensor (f{T}_{H}x{W}_<name>) reel knows"));
       continue;
     }
     const [, prefix, T, H, W, suffix] = m as unknown as [string, string, string, string, string, string];
@@ -83,14 +79,14 @@ export async function runVaeFixture(fx: Fixture, o: ParityRunOptions): Promise<C
     const [T, H, W] = size;
     const known = new Set(["video", ...Object.keys(ENCODE_TAPS), ...Object.keys(DECODE_TAPS)]);
     for (const [suffix, key] of tensors)
-      if (!known.has(suffix)) results.push(problem(fx.name, key, `unknown VAE tensor suffix "_${suffix}"`));
+      if (!known.has(suffix)) results.push(failedComparison(fx.name, key, `unknown VAE tensor suffix "_${suffix}"`));
     const compare = (suffix: string, got: HostTensor | undefined) => {
       const key = tensors.get(suffix);
       if (key === undefined) return;
       const want = readTensor(fx.io, key);
-      if (got === undefined) results.push(problem(fx.name, key, "not produced"));
+      if (got === undefined) results.push(failedComparison(fx.name, key, "not produced"));
       else if (got.dims.join() !== want.dims.join())
-        results.push(problem(fx.name, key, `shape [${got.dims}], expected [${want.dims}]`));
+        results.push(failedComparison(fx.name, key, `shape [${got.dims}], expected [${want.dims}]`));
       else results.push(compareTensor(fx.name, key, got.data, want.data));
     };
     // Encode the case's video, when it has one.
@@ -119,7 +115,7 @@ export async function runVaeFixture(fx: Fixture, o: ParityRunOptions): Promise<C
     if (!wantsDecode) continue;
     if (latent === undefined) {
       for (const s of Object.keys(DECODE_TAPS))
-        if (tensors.has(s)) results.push(problem(fx.name, tensors.get(s)!, "no _mu or _video to decode"));
+        if (tensors.has(s)) results.push(failedComparison(fx.name, tensors.get(s)!, "no _mu or _video to decode"));
       continue;
     }
     const taps = new Set(
