@@ -32,18 +32,11 @@ function toOrt(name: string, t: HostTensor): ort.Tensor {
   return new ort.Tensor(type, t.data as ort.Tensor.DataType, [...t.dims]);
 }
 
+/** ORT's type name -> reel's dtype: the inverse of ORT_TYPE. */
+const FROM_ORT = new Map(Object.entries(ORT_TYPE).map(([dtype, type]) => [type as string, dtype as DType]));
+
 function fromOrt(t: ort.Tensor): HostTensor {
-  const map: Record<string, DType> = {
-    float32: "float32",
-    float16: "float16",
-    int64: "int64",
-    int32: "int32",
-    int8: "int8",
-    uint8: "uint8",
-    bool: "bool",
-    float64: "float64",
-  };
-  const dtype = map[t.type];
+  const dtype = FROM_ORT.get(t.type);
   if (dtype === undefined) throw new ReelError("E_ORT_SESSION", `output of unsupported type ${t.type}`);
   return { dtype, dims: [...t.dims], data: t.data as TypedData };
 }
