@@ -6,6 +6,7 @@
  */
 import type { RgbFrame } from "../media/frames.ts";
 import { drawBackground } from "./background.ts";
+import { nearest } from "./nearest.ts";
 import { BACKGROUNDS, type Background } from "./vocab.ts";
 
 const BANDS = 4;
@@ -67,16 +68,5 @@ export function classifyBackground(f: RgbFrame, mask: Uint8Array | null): Backgr
     refs = buildReferences(f.width, f.height);
     references.set(key, refs);
   }
-  const v = backgroundDescriptor(f, mask);
-  let best: Background = "white";
-  let bd = Number.POSITIVE_INFINITY;
-  for (const r of refs) {
-    let d = 0;
-    for (let i = 0; i < v.length; i++) d += (v[i]! - r.v[i]!) ** 2;
-    if (d < bd) {
-      bd = d;
-      best = r.kind;
-    }
-  }
-  return best;
+  return nearest(backgroundDescriptor(f, mask), refs).ref.kind;
 }

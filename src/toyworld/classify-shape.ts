@@ -6,6 +6,7 @@
  * SHAPE_MATCH_LIMIT from every reference is not any shape (a blob): see describeTrack.
  */
 import { drawObject } from "./draw-object.ts";
+import { nearest } from "./nearest.ts";
 import { findObjects, backgroundTable, type FrameObjects } from "./segment.ts";
 import { type ShapeFeatures, shapeFeatures } from "./shape-features.ts";
 import { renderScale } from "./shapes.ts";
@@ -78,16 +79,6 @@ export function classifyShape(f: ShapeFeatures, frameHeight: number): { shape: S
     refs = buildReferences(frameHeight);
     references.set(frameHeight, refs);
   }
-  const v = featureVector(f);
-  let best: Reference = refs[0]!;
-  let bd = Number.POSITIVE_INFINITY;
-  for (const r of refs) {
-    let d = 0;
-    for (let i = 0; i < v.length; i++) d += (v[i]! - r.v[i]!) ** 2;
-    if (d < bd) {
-      bd = d;
-      best = r;
-    }
-  }
-  return { shape: best.shape, distance: Math.sqrt(bd) };
+  const { ref, distance } = nearest(featureVector(f), refs);
+  return { shape: ref.shape, distance };
 }
