@@ -102,7 +102,12 @@ const finished = await Promise.all(
     .map(async (d) => ({ label: `finished from σ ${sigmaOf(d)}`, report: await evaluateFolder(d) })),
 );
 const recon = values.recon ? await evaluateFolder(values.recon) : null;
-const columns = [...finished, ...(recon ? [{ label: `VAE ceiling (${recon.count} clips)`, report: recon }] : [])];
+// The same generated clips, only the prompts with a single object: do the multi-object prompts
+// (binding each colour, shape and motion to its own object) cost more than the objects themselves?
+const single = evals.filter((e) => e.parsed.objects.length === 1 && e.parsed.objects[0]!.count === 1);
+const columns = [
+  { label: `one-object prompts (${single.length})`, report: aggregate(single) },
+  ...finished, ...(recon ? [{ label: `VAE ceiling (${recon.count} clips)`, report: recon }] : [])];
 const rows = Object.entries(report.attributes)
   .map(
     ([k, a]) =>
@@ -172,6 +177,8 @@ ${training}
 |---|---|---|${columns.map(() => "---|").join("")}
 ${rows}
 | **overall** | **${pct(report.overall)}** | |${columns.map((c) => ` ${pct(c.report.overall)} |`).join("")}
+
+One-object prompts: the same generated clips, only those whose prompt names a single object.
 ${recon ? `\nVAE ceiling: the same evaluator on held-out clips passed through the VAE alone (encode, decode),\nwritten by \`training/train_toy.py recon\`; the whole model cannot score above it.\n` : ""}${finished.length ? `\nFinished from σ: the same held-out clips encoded, noised to σ (seeded) and finished by this model's DiT\n(Euler, 20 steps, the default guidance; \`training/train_toy.py recon --from-sigma σ --model M\`). From a\nlow σ the clip's layout is given and the DiT only has to sharpen it; from σ near 1 it has to make\nthe layout itself, as in generation. Where the score falls between two columns is where\ngeneration loses what the VAE can keep.\n` : ""}
 Targets from the issue: colour ≥ 85%, motion ≥ 70%, background ≥ 80%, shape ≥ 60%.
 Generation time per clip during this evaluation (2 threads, in process, sessions warm): median
