@@ -107,7 +107,9 @@ const recon = values.recon ? await evaluateFolder(values.recon) : null;
 const single = evals.filter((e) => e.parsed.objects.length === 1 && e.parsed.objects[0]!.count === 1);
 const columns = [
   { label: `one-object prompts (${single.length})`, report: aggregate(single) },
-  ...finished, ...(recon ? [{ label: `VAE ceiling (${recon.count} clips)`, report: recon }] : [])];
+  ...finished,
+  ...(recon ? [{ label: `VAE ceiling (${recon.count} clips)`, report: recon }] : []),
+];
 const rows = Object.entries(report.attributes)
   .map(
     ([k, a]) =>
