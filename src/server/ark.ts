@@ -217,7 +217,7 @@ async function create(ctx: Ctx, req: IncomingMessage, owner: string): Promise<Re
   );
   const seed = num("seed");
   if (seed !== undefined && (seed < -1 || seed > SEED_MAX))
-    throw new FieldError("seed", `${seed}: -1 (random) or 0 to 4294967295`);
+    throw new FieldError("seed", `${seed}: -1 (random) or 0 to ${SEED_MAX}`);
   const job = await submit(ctx, {
     api: "ark",
     owner,
