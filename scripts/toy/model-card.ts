@@ -24,7 +24,16 @@ import { writePng } from "../../src/media/image-io.ts";
 import { inspectFolder } from "../../src/models/discovery.ts";
 import { generate } from "../../src/pipelines/generate.ts";
 import { openWanBundle } from "../../src/pipelines/wan-model.ts";
-import { aggregate, captionScene, evaluateFolder, evaluateVideo, sampleWorld } from "../../src/toyworld/index.ts";
+import {
+  aggregate,
+  captionScene,
+  evaluateFolder,
+  evaluateVideo,
+  formatMisses,
+  missesOf,
+  sampleWorld,
+  type VideoEvaluation,
+} from "../../src/toyworld/index.ts";
 
 const { values } = parseArgs({
   options: {
@@ -42,7 +51,7 @@ if (!folder) throw new Error(`${values.model} is not a model folder`);
 const bundle = openWanBundle(folder, { runtime: ortRuntime, device: "cpu", threads: 2 });
 const count = Number(values.count);
 const prompts = Array.from({ length: count }, (_, i) => captionScene(sampleWorld(i), i).text);
-const evals = [];
+const evals: VideoEvaluation[] = [];
 const sheets: RgbFrame[][] = [];
 const times: number[] = [];
 for (const [i, prompt] of prompts.entries()) {
@@ -181,6 +190,10 @@ ${rows}
 | **overall** | **${pct(report.overall)}** | |${columns.map((c) => ` ${pct(c.report.overall)} |`).join("")}
 
 One-object prompts: the same generated clips, only those whose prompt names a single object.
+
+What the evaluator saw where an attribute was wrong (detected value and how often; "none": no
+object matched, or for shape an outline close to no reference shape, a blob):
+${(["colour", "shape", "motion", "size"] as const).map((a) => `- ${a}: ${formatMisses(missesOf(evals, a))}`).join("\n")}
 ${recon ? `\nVAE ceiling: the same evaluator on held-out clips passed through the VAE alone (encode, decode),\nwritten by \`training/train_toy.py recon\`; the whole model cannot score above it.\n` : ""}${finished.length ? `\nFinished from σ: the same held-out clips encoded, noised to σ (seeded) and finished by this model's DiT\n(Euler, 20 steps, the default guidance; \`training/train_toy.py recon --from-sigma σ --model M\`). From a\nlow σ the clip's layout is given and the DiT only has to sharpen it; from σ near 1 it has to make\nthe layout itself, as in generation. Where the score falls between two columns is where\ngeneration loses what the VAE can keep.\n` : ""}
 Targets from the issue: colour ≥ 85%, motion ≥ 70%, background ≥ 80%, shape ≥ 60%.
 Generation time per clip during this evaluation (2 threads, in process, sessions warm): median

@@ -9,6 +9,8 @@ export type { Caption } from "./caption.ts";
 export { captionScene } from "./caption.ts";
 export type { Attribute, Check, EvaluationItem, EvaluationReport, VideoEvaluation } from "./evaluate.ts";
 export { aggregate, evaluateMany, evaluateVideo, scoreAnalysis } from "./evaluate.ts";
+export type { Miss, Misses } from "./misses.ts";
+export { formatMisses, missesOf } from "./misses.ts";
 export { parsePrompt } from "./parse.ts";
 export type { ObjectPhrase, PromptAttrs, PromptMotion } from "./prompt.ts";
 export { fullAttrs, sceneGroups } from "./prompt.ts";
