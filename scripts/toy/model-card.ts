@@ -29,9 +29,8 @@ import {
   captionScene,
   evaluateFolder,
   evaluateVideo,
-  formatMisses,
-  missesOf,
   sampleWorld,
+  type AttributeAccuracy,
   type VideoEvaluation,
 } from "../../src/toyworld/index.ts";
 
@@ -96,6 +95,14 @@ const logTail = (stage: string) => {
     .split("\n")
     .map((l) => JSON.parse(l));
   return { first: lines[0], last: lines[lines.length - 1], n: lines.length, lines };
+};
+/** "grow 40, shrink 25, stay 20, other 9 (94 wrong of 120)": the most frequent detected values of the failed checks. */
+const formatMisses = (a: AttributeAccuracy, top = 6) => {
+  const wrong = a.total - a.correct;
+  if (wrong === 0) return `none wrong of ${a.total}`;
+  const shown = a.misses.slice(0, top).map((m) => `${m.detected} ${m.count}`);
+  const rest = a.misses.slice(top).reduce((n, m) => n + m.count, 0);
+  return `${[...shown, ...(rest ? [`other ${rest}`] : [])].join(", ")} (${wrong} wrong of ${a.total})`;
 };
 const pct = (x: number | null | undefined) => (x === null || x === undefined ? "–" : `${(100 * x).toFixed(1)}%`);
 // Extra columns: clips finished by the DiT from a noise level (highest first), then the VAE ceiling.
@@ -193,7 +200,7 @@ One-object prompts: the same generated clips, only those whose prompt names a si
 
 What the evaluator saw where an attribute was wrong (detected value and how often; "none": no
 object matched, or for shape an outline close to no reference shape, a blob):
-${(["colour", "shape", "motion", "size"] as const).map((a) => `- ${a}: ${formatMisses(missesOf(evals, a))}`).join("\n")}
+${(["colour", "shape", "motion", "size"] as const).map((a) => `- ${a}: ${formatMisses(report.attributes[a])}`).join("\n")}
 ${recon ? `\nVAE ceiling: the same evaluator on held-out clips passed through the VAE alone (encode, decode),\nwritten by \`training/train_toy.py recon\`; the whole model cannot score above it.\n` : ""}${finished.length ? `\nFinished from σ: the same held-out clips encoded, noised to σ (seeded) and finished by this model's DiT\n(Euler, 20 steps, the default guidance; \`training/train_toy.py recon --from-sigma σ --model M\`). From a\nlow σ the clip's layout is given and the DiT only has to sharpen it; from σ near 1 it has to make\nthe layout itself, as in generation. Where the score falls between two columns is where\ngeneration loses what the VAE can keep.\n` : ""}
 Targets from the issue: colour ≥ 85%, motion ≥ 70%, background ≥ 80%, shape ≥ 60%.
 Generation time per clip during this evaluation (2 threads, in process, sessions warm): median

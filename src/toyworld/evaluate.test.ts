@@ -83,6 +83,24 @@ describe("evaluator", () => {
     expect(r.attributes.size.accuracy!).toBeLessThan(0.5);
     expect(r.overall!).toBeLessThan(0.35);
     expect(c.overall!).toBeLessThan(0.35);
+    // Misses: what was detected where a check failed. Video i was scored against scene i+1's
+    // attributes, so each failed background check detected video i's own background.
+    const expected = new Map<string, number>();
+    samples.forEach((_, i) => {
+      const b = analyses[i]!.background;
+      if (b !== samples[(i + 1) % N]!.scene.background) expected.set(b, (expected.get(b) ?? 0) + 1);
+    });
+    expect(expected.size).toBeGreaterThan(3);
+    expect(new Map(r.attributes.background.misses.map((m) => [m.detected, m.count]))).toEqual(expected);
+    for (const a of ATTRIBUTES) {
+      const s = r.attributes[a];
+      expect(
+        s.misses.reduce((n, m) => n + m.count, 0),
+        a,
+      ).toBe(s.total - s.correct);
+      for (let i = 1; i < s.misses.length; i++)
+        expect(s.misses[i - 1]!.count).toBeGreaterThanOrEqual(s.misses[i]!.count);
+    }
   });
 
   it("reports lower quality for blurred and flickering videos", () => {

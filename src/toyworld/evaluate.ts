@@ -146,11 +146,23 @@ export function evaluateVideo(frames: readonly RgbFrame[], prompt: string): Vide
   return scoreAnalysis(analyzeVideo(frames), prompt);
 }
 
+/** A value the evaluator detected where a check failed, and how often ("none": nothing detected). */
+export interface Miss {
+  readonly detected: string;
+  readonly count: number;
+}
+
 export interface AttributeAccuracy {
   correct: number;
   total: number;
   /** null when no prompt named the attribute. */
   accuracy: number | null;
+  /**
+   * What was detected where the check failed, most frequent first (ties by name): tells a
+   * model that draws the wrong thing from one that draws nothing, e.g. motion read as
+   * grow/shrink (objects that change size) versus stay versus another direction.
+   */
+  misses: Miss[];
 }
 
 export interface EvaluationReport {
@@ -170,10 +182,10 @@ function mean(xs: readonly number[]): number | null {
 
 /** Aggregates evaluations: per-attribute accuracy, overall accuracy, mean quality. */
 export function aggregate(evals: readonly VideoEvaluation[], ids?: readonly string[]): EvaluationReport {
-  const attributes = Object.fromEntries(ATTRIBUTES.map((a) => [a, { correct: 0, total: 0, accuracy: null }])) as Record<
-    Attribute,
-    AttributeAccuracy
-  >;
+  const attributes = Object.fromEntries(
+    ATTRIBUTES.map((a): [Attribute, AttributeAccuracy] => [a, { correct: 0, total: 0, accuracy: null, misses: [] }]),
+  ) as Record<Attribute, AttributeAccuracy>;
+  const tallies = new Map<Attribute, Map<string, number>>(ATTRIBUTES.map((a) => [a, new Map()]));
   let correct = 0;
   let total = 0;
   for (const e of evals)
@@ -184,9 +196,18 @@ export function aggregate(evals: readonly VideoEvaluation[], ids?: readonly stri
       if (c.correct) {
         s.correct++;
         correct++;
+      } else {
+        const tally = tallies.get(c.attribute)!;
+        const key = c.detected === null ? "none" : String(c.detected);
+        tally.set(key, (tally.get(key) ?? 0) + 1);
       }
     }
-  for (const s of Object.values(attributes)) s.accuracy = s.total ? s.correct / s.total : null;
+  for (const [a, s] of Object.entries(attributes) as [Attribute, AttributeAccuracy][]) {
+    s.accuracy = s.total ? s.correct / s.total : null;
+    s.misses = [...tallies.get(a)!.entries()]
+      .map(([detected, count]) => ({ detected, count }))
+      .sort((x, y) => y.count - x.count || x.detected.localeCompare(y.detected));
+  }
   return {
     count: evals.length,
     attributes,

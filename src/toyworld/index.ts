@@ -7,10 +7,16 @@ export type { DetectedObject, VideoAnalysis } from "./analyze.ts";
 export { analyzeVideo } from "./analyze.ts";
 export type { Caption } from "./caption.ts";
 export { captionScene } from "./caption.ts";
-export type { Attribute, Check, EvaluationItem, EvaluationReport, VideoEvaluation } from "./evaluate.ts";
+export type {
+  Attribute,
+  AttributeAccuracy,
+  Check,
+  EvaluationItem,
+  EvaluationReport,
+  Miss,
+  VideoEvaluation,
+} from "./evaluate.ts";
 export { aggregate, evaluateMany, evaluateVideo, scoreAnalysis } from "./evaluate.ts";
-export type { Miss, Misses } from "./misses.ts";
-export { formatMisses, missesOf } from "./misses.ts";
 export { parsePrompt } from "./parse.ts";
 export type { ObjectPhrase, PromptAttrs, PromptMotion } from "./prompt.ts";
 export { fullAttrs, sceneGroups } from "./prompt.ts";

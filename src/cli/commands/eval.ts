@@ -25,8 +25,9 @@ const USAGE = `usage:
             [--sampler unipc|dpm++|euler] [--precision f32|int8] [--details FILE]
 
   Prompt i (from 0) is generated with seed S + i (S defaults to 0). Prints per-attribute accuracy
-  and an overall score as JSON; --details FILE writes one JSON line per video with every check
-  (expected, detected, correct) and the objects, background and camera the evaluator found.
+  (with misses: what was detected where the check failed) and an overall score as JSON;
+  --details FILE writes one JSON line per video with every check (expected, detected, correct)
+  and the objects, background and camera the evaluator found.
 `;
 
 /** One JSON line per video: enough to see why an attribute was missed. */
