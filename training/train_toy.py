@@ -136,12 +136,14 @@ def vae_config(run, dim=None):
     return run_config(run, "vae", VAE_CONFIG, {"dim": (dim, "--vae-dim")})
 
 
-def dit_config(run, layers=None, dim=None):
-    """The run's DiT config (--dit-layers, --dit-dim; DIT_CONFIG's 6 blocks of width 192 without
-    them). A width sets the FFN to 4x and the heads to width / 64, as in DIT_CONFIG."""
+def dit_config(run, layers=None, dim=None, ffn=None):
+    """The run's DiT config (--dit-layers, --dit-dim, --dit-ffn; DIT_CONFIG's 6 blocks of width
+    192 without them). A width sets the heads to width / 64 and, unless --dit-ffn is given, the
+    FFN to 4x, as in DIT_CONFIG."""
     def derive(cfg):
-        return dict(cfg, ffn_dim=4 * cfg["dim"], num_heads=max(1, cfg["dim"] // 64))
-    return run_config(run, "dit", DIT_CONFIG, {"num_layers": (layers, "--dit-layers"), "dim": (dim, "--dit-dim")}, derive)
+        return dict(cfg, ffn_dim=ffn or 4 * cfg["dim"], num_heads=max(1, cfg["dim"] // 64))
+    return run_config(run, "dit", DIT_CONFIG, {"num_layers": (layers, "--dit-layers"), "dim": (dim, "--dit-dim"),
+                                               "ffn_dim": (ffn, "--dit-ffn")}, derive)
 
 
 # A block whose output projections are zero adds nothing to the residual stream: the identity.
@@ -168,6 +170,27 @@ def grow_depth(sd, layers):
             if k.startswith(pre):
                 rest = k[len(pre):]
                 out[f"blocks.{j}.{rest}"] = torch.zeros_like(v) if copy and rest.startswith(BLOCK_OUTPUTS) else v.clone()
+    return out
+
+
+def grow_ffn(sd, fresh):
+    """A DiT state dict whose FFNs have n hidden units -> one with the hidden width of `fresh` (a
+    newly initialised state dict of the target config, >= n) that computes the same function:
+    the new hidden units take fresh's input weights and biases (ffn.0) and zero output weights
+    (ffn.2), so they add nothing until trained."""
+    out = dict(sd)
+    for k, v in sd.items():
+        if not k.startswith("blocks.") or ".ffn." not in k:
+            continue
+        want = fresh[k]
+        if want.shape == v.shape:
+            continue
+        if k.endswith("ffn.0.weight") or k.endswith("ffn.0.bias"):  # [F, dim], [F]
+            if want.shape[0] < v.shape[0]:
+                raise SystemExit(f"--dit-ffn {want.shape[0]}: the warm-start weights have {v.shape[0]}; an FFN cannot shrink")
+            out[k] = torch.cat([v, want[v.shape[0]:].to(v.dtype)], dim=0)
+        elif k.endswith("ffn.2.weight"):  # [dim, F]
+            out[k] = torch.cat([v, torch.zeros(v.shape[0], want.shape[1] - v.shape[1], dtype=v.dtype)], dim=1)
     return out
 
 
@@ -415,7 +438,7 @@ def stage_dit(args):
     torch.manual_seed(args.seed)
     T5_CONFIG["vocab"] = vocab_size(args.tokenizer)
     t5 = T5Encoder(**T5_CONFIG).to(dev)
-    cfg = dit_config(args.run, args.dit_layers, args.dit_dim)
+    cfg = dit_config(args.run, args.dit_layers, args.dit_dim, args.dit_ffn)
     dit = WanModel(**cfg).to(dev)
     ema = {k: v.detach().clone().float() for k, v in list(dit.state_dict().items()) + [("t5." + k, v) for k, v in t5.state_dict().items()]}
     params = list(dit.parameters()) + list(t5.parameters())
@@ -441,11 +464,11 @@ def stage_dit(args):
         if width != cfg["dim"]:
             raise SystemExit(f"--dit-init {args.dit_init}: its DiT has width {width}, this run's {cfg['dim']} "
                              "(a warm start can add blocks, not width)")
-        dit.load_state_dict(grow_depth(st["dit"], cfg["num_layers"]))
+        dit.load_state_dict(grow_ffn(grow_depth(st["dit"], cfg["num_layers"]), dit.state_dict()))
         t5.load_state_dict(st["t5"])
         ema = {k: v.detach().clone().float() for k, v in list(dit.state_dict().items()) + [("t5." + k, v) for k, v in t5.state_dict().items()]}
         init_steps = prior_steps(args.dit_init, "dit")
-        print(f"dit initialised from {args.dit_init} ({init_steps} steps in all; {cfg['num_layers']} blocks)", flush=True)
+        print(f"dit initialised from {args.dit_init} ({init_steps} steps in all; {cfg['num_layers']} blocks, FFN {cfg['ffn_dim']})", flush=True)
     lat = np.load(os.path.join(args.run, "latents.npy"), mmap_mode="r")
     mask_path = os.path.join(args.run, "latent_masks.npy")
     obj_masks = np.load(mask_path, mmap_mode="r") if os.path.exists(mask_path) and args.dit_obj_weight > 0 else None
@@ -752,6 +775,8 @@ def main(argv):
                          "fewer blocks, the extra blocks start as the identity (copies with zeroed output projections)")
     ap.add_argument("--dit-dim", type=int, default=0,
                     help="dit: width of a new run's DiT (default 192; ffn 4x, heads width/64); kept in RUN/dit_config.json")
+    ap.add_argument("--dit-ffn", type=int, default=0,
+                    help="dit: FFN hidden width of a new run's DiT (default 4x the width); a warm start may widen it (new units start silent)")
     ap.add_argument("--dit-init", default="", help="dit: warm-start from another run's dit.pt or a model folder such as models/reel-toy (weights only)")
     ap.add_argument("--model", default=os.path.join(ROOT, "models", "reel-toy"), help="probe: the model folder to probe")
     ap.add_argument("--from-sigma", type=float, default=None,
