@@ -124,7 +124,10 @@ describe.skipIf(skip !== null)(skip ?? "train_toy.py, every stage at toy scale",
     );
     const model3 = join(tmp.dir, "model3");
     trainIn("run3", "export", "--out", model3);
-    expect(JSON.parse(readFileSync(join(model3, "config.json"), "utf8"))).toMatchObject({ num_layers: 9, ffn_dim: 1024 });
+    expect(JSON.parse(readFileSync(join(model3, "config.json"), "utf8"))).toMatchObject({
+      num_layers: 9,
+      ffn_dim: 1024,
+    });
     // The 6-block model and its growth (9 blocks, FFN 768 -> 1024) finish the same noised clips
     // identically.
     // (The widened FFN sums its zero outputs in another order: float rounding, ~1e-6.)
