@@ -59,6 +59,10 @@ T5_CONFIG = dict(vocab=None, dim=128, dim_attn=128, dim_ffn=256, num_heads=4, nu
 DIT_CONFIG = dict(model_type="t2v", patch_size=[1, 2, 2], text_len=TEXT_LEN, in_dim=16, dim=192, ffn_dim=768,
                   freq_dim=64, text_dim=128, out_dim=16, num_heads=3, num_layers=6, window_size=[-1, -1],
                   qk_norm=True, cross_attn_norm=True, eps=1e-6)
+# The VAE's spatial downsampling factor -> (dim_mult, temperal_downsample); 4x temporal in both.
+# 8x is the Wan 2.1 design (16x16 latents of a 128x128 clip); 4x drops one stage (32x32 latents),
+# for a DiT that patches them 4x4 into as many tokens as 8x with 2x2.
+VAE_DOWN = {8: ([1, 2, 4, 4], [False, True, True]), 4: ([1, 2, 4], [True, True])}
 TRAIN_SHIFT = 3.0  # sigma shift used for training noise levels and as the sampling default
 SEED_TRAIN = 1_000_000  # training scenes use seeds from here on; 0..999_999 are held out
 
@@ -131,19 +135,83 @@ def run_config(run, part, base, given, derive=lambda cfg: cfg):
     return cfg
 
 
-def vae_config(run, dim=None):
-    """The run's VAE config (--vae-dim; runs made before the option use dim 8)."""
-    return run_config(run, "vae", VAE_CONFIG, {"dim": (dim, "--vae-dim")})
+def vae_config(run, dim=None, down=None):
+    """The run's VAE config (--vae-dim, --vae-down; runs made before the options use dim 8, 8x)."""
+    def derive(cfg):
+        return dict(cfg, temperal_downsample=VAE_DOWN[vae_factor(cfg)][1])
+    mult = VAE_DOWN[down][0] if down else None
+    return run_config(run, "vae", VAE_CONFIG, {"dim": (dim, "--vae-dim"), "dim_mult": (mult, "--vae-down")}, derive)
 
 
-def dit_config(run, layers=None, dim=None, ffn=None):
-    """The run's DiT config (--dit-layers, --dit-dim, --dit-ffn; DIT_CONFIG's 6 blocks of width
-    192 without them). A width sets the heads to width / 64 and, unless --dit-ffn is given, the
-    FFN to 4x, as in DIT_CONFIG."""
+def vae_factor(cfg):
+    """A VAE config's spatial downsampling: one 2x per stage after the first."""
+    return 2 ** (len(cfg["dim_mult"]) - 1)
+
+
+def latent_grid(cfg):
+    """[frames, height, width] of a training clip's latent under a VAE config."""
+    f = vae_factor(cfg)
+    return [1 + (CLIP["frames"] - 1) // 4, CLIP["size"] // f, CLIP["size"] // f]
+
+
+def vae_entries(cfg):
+    """Labels of a VAE's encoder.downsamples and decoder.upsamples entries, in order:
+    (level, kind, j), level being the resolution it works at (clip size / 2**level). Two VAE
+    configs' entries with the same label do the same job at the same resolution."""
+    if cfg["attn_scales"]:
+        raise SystemExit("vae_entries: VAEs with attention in their stages are not supported")
+    n, nrb = len(cfg["dim_mult"]), cfg["num_res_blocks"]
+    enc, dec = [], []
+    for i in range(n):
+        enc += [(i, "res", j) for j in range(nrb)] + ([(i, "resample", 0)] if i != n - 1 else [])
+        level = n - 1 - i
+        dec += [(level, "res", j) for j in range(nrb + 1)] + ([(level, "resample", 0)] if i != n - 1 else [])
+    return enc, dec
+
+
+def adapt_vae(sd, old_cfg, vae):
+    """VAE weights of config old_cfg -> a state dict for module `vae` (another depth, e.g. 8x ->
+    4x downsampling): stage entries are matched by the resolution they work at (vae_entries),
+    the rest by name; tensors whose shape differs (a first block that now takes other
+    channels, the time_conv of a resample that becomes temporal) keep vae's fresh init.
+    Returns (state dict, copied, fresh)."""
+    new_cfg = {"dim_mult": [0] * (len(vae.encoder.dim_mult)), "num_res_blocks": vae.encoder.num_res_blocks,
+               "attn_scales": vae.encoder.attn_scales}
+    maps = {}
+    for part, old, new in zip(("encoder.downsamples", "decoder.upsamples"), vae_entries(old_cfg), vae_entries(new_cfg)):
+        at = {label: k for k, label in enumerate(old)}
+        maps[part] = {k: at.get(label) for k, label in enumerate(new)}
+    out = vae.state_dict()
+    copied = fresh = 0
+    for key, want in out.items():
+        src = key
+        for part, m in maps.items():
+            if key.startswith(part + "."):
+                k, rest = key[len(part) + 1:].split(".", 1)
+                src = None if m[int(k)] is None else f"{part}.{m[int(k)]}.{rest}"
+        if src in sd and sd[src].shape == want.shape:
+            out[key] = sd[src].to(want.dtype).clone()
+            copied += 1
+        else:
+            fresh += 1
+    return out, copied, fresh
+
+
+def dit_config(run, layers=None, dim=None, ffn=None, patch=None):
+    """The run's DiT config (--dit-layers, --dit-dim, --dit-ffn, --dit-patch; DIT_CONFIG's 6
+    blocks of width 192, patch 2x2, without them). A width sets the heads to width / 64 and,
+    unless --dit-ffn is given, the FFN to 4x, as in DIT_CONFIG."""
     def derive(cfg):
         return dict(cfg, ffn_dim=ffn or 4 * cfg["dim"], num_heads=max(1, cfg["dim"] // 64))
     return run_config(run, "dit", DIT_CONFIG, {"num_layers": (layers, "--dit-layers"), "dim": (dim, "--dit-dim"),
-                                               "ffn_dim": (ffn, "--dit-ffn")}, derive)
+                                               "ffn_dim": (ffn, "--dit-ffn"),
+                                               "patch_size": ([1, patch, patch] if patch else None, "--dit-patch")},
+                      derive)
+
+
+def seq_len(dit, x):
+    """Tokens of latents x [B, C, F, H, W] under the DiT's patch size."""
+    return int(np.prod(x.shape[2:]) // np.prod(dit.patch_size))
 
 
 # A block whose output projections are zero adds nothing to the residual stream: the identity.
@@ -277,7 +345,8 @@ def object_crop(frame, crop, rng, fallback):
 def stage_vae(args):
     dev = device_of(args)
     torch.manual_seed(args.seed)
-    vae = WanVAE_(**vae_config(args.run, args.vae_dim)).to(dev)
+    cfg = vae_config(args.run, args.vae_dim, args.vae_down)
+    vae = WanVAE_(**cfg).to(dev)
     # --decoder-only: the encoder (and so every latent, the latent statistics and any DiT
     # trained on them) stays as it is; only conv2 and the decoder learn.
     trained = [p for n, p in vae.named_parameters()
@@ -296,9 +365,18 @@ def stage_vae(args):
         step, init_steps = st["step"], st.get("init_steps", 0)
         print(f"resumed vae at step {step}", flush=True)
     elif args.vae_init:
-        vae.load_state_dict(load_f32(args.vae_init))
+        sd, meta = safetensors_io.load(args.vae_init)
+        old_cfg = json.loads(meta.get("config", "null") or "null") or VAE_CONFIG
+        sd = {k: v.float() for k, v in sd.items()}
+        if vae_factor(old_cfg) == vae_factor(cfg):
+            vae.load_state_dict(sd)
+            how = ""
+        else:  # another depth: carry what fits, e.g. the shipped 8x VAE's weights into a 4x one
+            sd, copied, fresh = adapt_vae(sd, old_cfg, vae)
+            vae.load_state_dict(sd)
+            how = f"; {vae_factor(old_cfg)}x -> {vae_factor(cfg)}x: {copied} tensors carried, {fresh} fresh"
         init_steps = prior_steps(args.vae_init, "vae")
-        print(f"vae initialised from {args.vae_init} ({init_steps} steps in all)", flush=True)
+        print(f"vae initialised from {args.vae_init} ({init_steps} steps in all{how})", flush=True)
     # The VAE is convolutional and causal: it trains on 64x64 crops of whole 17-frame clips,
     # the only length reel-toy makes. Shorter windows do not generalise to later frames: the
     # stacked causal convolutions' receptive field reaches the zero padding before frame 0 in
@@ -361,12 +439,13 @@ def load_vae(run, dev):
     return vae
 
 
-def latent_object_mask(x):
-    """[B, 3, 17, H, W] clip -> [B, 5, H/8, W/8] uint8: 1 where a latent cell covers object pixels
-    (object_mask) in any of the frames it encodes (latent frame 0 <- frame 0, k <- 4k-3..4k)."""
+def latent_object_mask(x, f):
+    """[B, 3, 17, H, W] clip -> [B, 5, H/f, W/f] uint8 (f: the VAE's spatial factor): 1 where a
+    latent cell covers object pixels (object_mask) in any of the frames it encodes (latent frame
+    0 <- frame 0, k <- 4k-3..4k)."""
     m = object_mask(x)  # [B, 1, 17, H, W]
     m = torch.cat([m[:, :, :1].repeat(1, 1, 4, 1, 1), m[:, :, 1:]], dim=2)  # pad frame 0 to a group of 4
-    m = F.max_pool3d(m, kernel_size=(4, 8, 8))  # [B, 1, 5, H/8, W/8]
+    m = F.max_pool3d(m, kernel_size=(4, f, f))  # [B, 1, 5, H/f, W/f]
     return m[:, 0].to(torch.uint8)
 
 
@@ -377,12 +456,14 @@ def stage_latents(args):
     out_lat = os.path.join(args.run, "latents.npy")
     done_path = os.path.join(args.run, "latents.json")
     T5_CONFIG["vocab"] = vocab_size(args.tokenizer)
+    cfg = vae_config(args.run)
+    grid = latent_grid(cfg)
     lat = np.lib.format.open_memmap(out_lat, mode="w+" if not os.path.exists(out_lat) else "r+", dtype=np.float16,
-                                    shape=(N, vae_config(args.run)["z_dim"], 5, 16, 16))
-    # Where the objects are, per latent cell [N, 5, 16, 16] (uint8 0/1): the DiT loss weighs them up.
+                                    shape=(N, cfg["z_dim"], *grid))
+    # Where the objects are, per latent cell [N, *grid] (uint8 0/1): the DiT loss weighs them up.
     out_mask = os.path.join(args.run, "latent_masks.npy")
     masks = np.lib.format.open_memmap(out_mask, mode="w+" if not os.path.exists(out_mask) else "r+", dtype=np.uint8,
-                                      shape=(N, 5, 16, 16))
+                                      shape=(N, *grid))
     meta = json.load(open(done_path)) if os.path.exists(done_path) else {"done": 0, "ids": [], "captions": []}
     start = meta["done"]
     B = 8
@@ -395,7 +476,7 @@ def stage_latents(args):
         with torch.no_grad(), autocast(dev, args.bf16):
             mu, _ = vae.encode(x)
         lat[i:i + len(batch)] = mu.float().cpu().numpy().astype(np.float16)
-        masks[i:i + len(batch)] = latent_object_mask(x).cpu().numpy()
+        masks[i:i + len(batch)] = latent_object_mask(x, vae_factor(cfg)).cpu().numpy()
         for h, _ in batch:
             meta["ids"].append(h["ids"])
             meta["captions"].append(h["caption"])
@@ -438,7 +519,7 @@ def stage_dit(args):
     torch.manual_seed(args.seed)
     T5_CONFIG["vocab"] = vocab_size(args.tokenizer)
     t5 = T5Encoder(**T5_CONFIG).to(dev)
-    cfg = dit_config(args.run, args.dit_layers, args.dit_dim, args.dit_ffn)
+    cfg = dit_config(args.run, args.dit_layers, args.dit_dim, args.dit_ffn, args.dit_patch)
     dit = WanModel(**cfg).to(dev)
     ema = {k: v.detach().clone().float() for k, v in list(dit.state_dict().items()) + [("t5." + k, v) for k, v in t5.state_dict().items()]}
     params = list(dit.parameters()) + list(t5.parameters())
@@ -464,11 +545,18 @@ def stage_dit(args):
         if width != cfg["dim"]:
             raise SystemExit(f"--dit-init {args.dit_init}: its DiT has width {width}, this run's {cfg['dim']} "
                              "(a warm start can add blocks, not width)")
-        dit.load_state_dict(grow_ffn(grow_depth(st["dit"], cfg["num_layers"]), dit.state_dict()))
+        sd = grow_ffn(grow_depth(st["dit"], cfg["num_layers"]), dit.state_dict())
+        fresh = [k for k, v in dit.state_dict().items() if k.startswith(("patch_embedding.", "head.head."))
+                 and sd[k].shape != v.shape]
+        if fresh:  # another patch size (e.g. over a 4x VAE's latents): the blocks carry over, the token in/out start fresh
+            sd.update({k: dit.state_dict()[k] for k in fresh})
+        dit.load_state_dict(sd)
         t5.load_state_dict(st["t5"])
         ema = {k: v.detach().clone().float() for k, v in list(dit.state_dict().items()) + [("t5." + k, v) for k, v in t5.state_dict().items()]}
         init_steps = prior_steps(args.dit_init, "dit")
-        print(f"dit initialised from {args.dit_init} ({init_steps} steps in all; {cfg['num_layers']} blocks, FFN {cfg['ffn_dim']})", flush=True)
+        patch = "x".join(map(str, cfg["patch_size"][1:])) + (" (fresh patch_embedding, head)" if fresh else "")
+        print(f"dit initialised from {args.dit_init} ({init_steps} steps in all; {cfg['num_layers']} blocks, "
+              f"FFN {cfg['ffn_dim']}, patch {patch})", flush=True)
     lat = np.load(os.path.join(args.run, "latents.npy"), mmap_mode="r")
     mask_path = os.path.join(args.run, "latent_masks.npy")
     obj_masks = np.load(mask_path, mmap_mode="r") if os.path.exists(mask_path) and args.dit_obj_weight > 0 else None
@@ -504,7 +592,7 @@ def stage_dit(args):
             g["lr"] = lr
         with autocast(dev, args.bf16):
             ctx = encode_text(t5, ids, mask)
-            pred = dit(xt, sigma * 1000.0, ctx, int(np.prod(xt.shape[2:]) // 4))
+            pred = dit(xt, sigma * 1000.0, ctx, seq_len(dit, xt))
         err = (pred.float() - target) ** 2
         if obj_masks is None:
             loss = err.mean()
@@ -553,7 +641,7 @@ def denoise_from(dit, t5, z, ids, sigma0, guidance, steps, seed):
         ctx = encode_text(t5, ids2, (ids2 != 0).long())
         for a, b in zip(sig[:-1], sig[1:]):
             v = dit(x.repeat(2, 1, 1, 1, 1), torch.full((2,), a * 1000.0, device=z.device), ctx,
-                    int(np.prod(x.shape[2:]) // 4)).float()
+                    seq_len(dit, x)).float()
             x = x + (b - a) * (v[1:] + guidance * (v[:1] - v[1:]))
     return x
 
@@ -655,7 +743,7 @@ def stage_probe(args):
         for name, ids in prompts.items():
             with torch.no_grad():
                 ctx = encode_text(t5, ids, (ids != 0).long())
-                pred = dit(xt, torch.full((B,), sigma * 1000.0, device=dev), ctx, int(np.prod(xt.shape[2:]) // 4))
+                pred = dit(xt, torch.full((B,), sigma * 1000.0, device=dev), ctx, seq_len(dit, xt))
             obj, bg = cell_losses((pred.float() - target) ** 2, m)
             row[f"{name}_obj"], row[f"{name}_bg"] = round(obj, 4), round(bg, 4)
         for part in ("obj", "bg"):  # how much lower the loss is with the true prompt than with none
@@ -679,17 +767,19 @@ def fit_preview(run, vae, dev, n=64):
     data = toy_data.stream(SEED_TRAIN, n, CLIP["frames"], CLIP["size"])
     mean = np.array(stats["mean"], dtype=np.float32)[:, None, None, None]
     std = np.array(stats["std"], dtype=np.float32)[:, None, None, None]
+    C, (T, h, w) = len(stats["mean"]), lat.shape[2:]
+    f = CLIP["size"] // h
     for i, (_, frames) in enumerate(data):
-        z = (np.asarray(lat[i], dtype=np.float32) - mean) / std  # [16, 5, 16, 16]
-        v = toy_data.to_video(frames)[:, ::4][:, :5]  # [3, 5, 128, 128] latent-frame times
-        v = v.reshape(3, 5, 16, 8, 16, 8).mean(axis=(3, 5))
-        zs.append(z.reshape(16, -1).T)
+        z = (np.asarray(lat[i], dtype=np.float32) - mean) / std  # [C, T, h, w]
+        v = toy_data.to_video(frames)[:, ::4][:, :T]  # [3, T, 128, 128] latent-frame times
+        v = v.reshape(3, T, h, f, w, f).mean(axis=(3, 5))
+        zs.append(z.reshape(C, -1).T)
         rgbs.append(v.reshape(3, -1).T)
     Z = np.concatenate(zs)
     Z1 = np.concatenate([Z, np.ones((Z.shape[0], 1), np.float32)], axis=1)
     R = np.concatenate(rgbs)
     sol, *_ = np.linalg.lstsq(Z1, R, rcond=None)
-    return {"weight": sol[:16].T.round(5).tolist(), "bias": sol[16].round(5).tolist()}
+    return {"weight": sol[:C].T.round(5).tolist(), "bias": sol[C].round(5).tolist()}
 
 
 def to_f16(sd):
@@ -769,6 +859,9 @@ def main(argv):
     ap.add_argument("--decoder-only", action="store_true",
                     help="vae: train only the decoder (and conv2); the encoder, so the latents and a DiT trained on them, stay valid")
     ap.add_argument("--vae-dim", type=int, default=0, help="vae: base width of a new run's VAE (default 8); kept in RUN/vae_config.json")
+    ap.add_argument("--vae-down", type=int, default=0, choices=[0, 4, 8],
+                    help="vae: spatial downsampling of a new run's VAE, 8 (Wan 2.1, default) or 4 (one stage fewer: "
+                         "32x32 latents); kept in RUN/vae_config.json. --vae-init from the other depth carries what fits")
     ap.add_argument("--dit-obj-weight", type=float, default=4.0, help="dit: extra loss weight on latent cells with objects (latent_masks.npy)")
     ap.add_argument("--dit-layers", type=int, default=0,
                     help="dit: blocks of a new run's DiT (default 6); kept in RUN/dit_config.json. With --dit-init from "
@@ -777,6 +870,9 @@ def main(argv):
                     help="dit: width of a new run's DiT (default 192; ffn 4x, heads width/64); kept in RUN/dit_config.json")
     ap.add_argument("--dit-ffn", type=int, default=0,
                     help="dit: FFN hidden width of a new run's DiT (default 4x the width); a warm start may widen it (new units start silent)")
+    ap.add_argument("--dit-patch", type=int, default=0, choices=[0, 1, 2, 4],
+                    help="dit: spatial patch size of a new run's DiT (default 2; 4 over a --vae-down 4 run's latents gives "
+                         "the tokens of 8x/2); a warm start from another patch size starts patch_embedding and head fresh")
     ap.add_argument("--dit-init", default="", help="dit: warm-start from another run's dit.pt or a model folder such as models/reel-toy (weights only)")
     ap.add_argument("--model", default=os.path.join(ROOT, "models", "reel-toy"), help="probe: the model folder to probe")
     ap.add_argument("--from-sigma", type=float, default=None,

@@ -87,7 +87,7 @@ describe.skipIf(skip !== null)(skip ?? "train_toy.py, every stage at toy scale",
     expect(trainIn("run2", "vae", ...tiny, "--steps", "1")).toMatch(/resumed vae at step 0[\s\S]*vae: 1 steps/);
     expect(trainIn("run2", "latents", "--count", "4")).toMatch(/latents: 4 clips/);
     expect(trainIn("run2", "dit", "--dit-init", model, "--steps", "1", "--batch", "2", "--no-bf16")).toMatch(
-      /dit initialised from .* \(2 steps in all; 6 blocks, FFN 768\)[\s\S]*dit: 1 steps/,
+      /dit initialised from .* \(2 steps in all; 6 blocks, FFN 768, patch 2x2\)[\s\S]*dit: 1 steps/,
     );
     const model2 = join(tmp.dir, "model2");
     expect(trainIn("run2", "export", "--out", model2)).toMatch(/exported/);
@@ -120,7 +120,7 @@ describe.skipIf(skip !== null)(skip ?? "train_toy.py, every stage at toy scale",
     trainIn("run3", "latents", "--count", "2");
     const grow = ["--dit-init", model, "--dit-layers", "9", "--dit-ffn", "1024", "--batch", "2", "--no-bf16"];
     expect(trainIn("run3", "dit", ...grow, "--steps", "0")).toMatch(
-      /\(2 steps in all; 9 blocks, FFN 1024\)[\s\S]*dit: 0 steps/,
+      /\(2 steps in all; 9 blocks, FFN 1024, patch 2x2\)[\s\S]*dit: 0 steps/,
     );
     const model3 = join(tmp.dir, "model3");
     trainIn("run3", "export", "--out", model3);
@@ -189,5 +189,33 @@ describe.skipIf(skip !== null)(skip ?? "train_toy.py, every stage at toy scale",
     );
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/has width 192, this run's 128/);
+  });
+
+  it("carries an 8x VAE into a 4x one and a patch-2 DiT into patch 4, and reel generates with the result", () => {
+    const tiny = ["--vae-dim", "4", "--crop", "16", "--batch", "1", "--no-bf16"];
+    const vaeInit = ["--vae-init", join(model, "Wan2.1_VAE.safetensors"), "--vae-down", "4"];
+    expect(trainIn("run6", "vae", ...tiny, ...vaeInit, "--steps", "1")).toMatch(
+      /8x -> 4x: (\d+) tensors carried, (\d+) fresh[\s\S]*vae: 1 steps/,
+    );
+    expect(JSON.parse(readFileSync(join(tmp.dir, "run6", "vae_config.json"), "utf8"))).toMatchObject({
+      dim_mult: [1, 2, 4],
+      temperal_downsample: [true, true],
+    });
+    trainIn("run6", "latents", "--count", "2");
+    const lat = readFileSync(join(tmp.dir, "run6", "latents.npy")).subarray(0, 200).toString("latin1");
+    expect(lat).toMatch(/'shape': \(2, 16, 5, 32, 32\)/);
+    const masks = readFileSync(join(tmp.dir, "run6", "latent_masks.npy")).subarray(0, 200).toString("latin1");
+    expect(masks).toMatch(/'shape': \(2, 5, 32, 32\)/);
+    const patch4 = ["--dit-init", model, "--dit-patch", "4", "--batch", "2", "--no-bf16"];
+    expect(trainIn("run6", "dit", ...patch4, "--steps", "1")).toMatch(
+      /patch 4x4 \(fresh patch_embedding, head\)[\s\S]*dit: 1 steps/,
+    );
+    const model6 = join(tmp.dir, "model6");
+    trainIn("run6", "export", "--out", model6);
+    expect(JSON.parse(readFileSync(join(model6, "config.json"), "utf8"))).toMatchObject({ patch_size: [1, 4, 4] });
+    const reel = JSON.parse(readFileSync(join(model6, "reel.json"), "utf8"));
+    expect(reel.vae.dim_mult).toEqual([1, 2, 4]);
+    expect(reel.preview.weight).toHaveLength(3);
+    generateWith(model6, "patch4.mp4");
   });
 });
