@@ -202,9 +202,13 @@ describe.skipIf(skip !== null)(skip ?? "train_toy.py, every stage at toy scale",
       temperal_downsample: [true, true],
     });
     trainIn("run6", "latents", "--count", "2");
-    const lat = readFileSync(join(tmp.dir, "run6", "latents.npy")).subarray(0, 200).toString("latin1");
+    const lat = readFileSync(join(tmp.dir, "run6", "latents.npy"))
+      .subarray(0, 200)
+      .toString("latin1");
     expect(lat).toMatch(/'shape': \(2, 16, 5, 32, 32\)/);
-    const masks = readFileSync(join(tmp.dir, "run6", "latent_masks.npy")).subarray(0, 200).toString("latin1");
+    const masks = readFileSync(join(tmp.dir, "run6", "latent_masks.npy"))
+      .subarray(0, 200)
+      .toString("latin1");
     expect(masks).toMatch(/'shape': \(2, 5, 32, 32\)/);
     const patch4 = ["--dit-init", model, "--dit-patch", "4", "--batch", "2", "--no-bf16"];
     expect(trainIn("run6", "dit", ...patch4, "--steps", "1")).toMatch(
