@@ -169,14 +169,12 @@ def vae_entries(cfg):
     return enc, dec
 
 
-def adapt_vae(sd, old_cfg, vae):
-    """VAE weights of config old_cfg -> a state dict for module `vae` (another depth, e.g. 8x ->
-    4x downsampling): stage entries are matched by the resolution they work at (vae_entries),
+def adapt_vae(sd, old_cfg, new_cfg, vae):
+    """VAE weights of config old_cfg -> a state dict for module `vae` of config new_cfg (another
+    depth, e.g. 8x -> 4x downsampling): stage entries are matched by the resolution they work at (vae_entries),
     the rest by name; tensors whose shape differs (a first block that now takes other
     channels, the time_conv of a resample that becomes temporal) keep vae's fresh init.
     Returns (state dict, copied, fresh)."""
-    new_cfg = {"dim_mult": [0] * (len(vae.encoder.dim_mult)), "num_res_blocks": vae.encoder.num_res_blocks,
-               "attn_scales": vae.encoder.attn_scales}
     maps = {}
     for part, old, new in zip(("encoder.downsamples", "decoder.upsamples"), vae_entries(old_cfg), vae_entries(new_cfg)):
         at = {label: k for k, label in enumerate(old)}
@@ -366,13 +364,13 @@ def stage_vae(args):
         print(f"resumed vae at step {step}", flush=True)
     elif args.vae_init:
         sd, meta = safetensors_io.load(args.vae_init)
-        old_cfg = json.loads(meta.get("config", "null") or "null") or VAE_CONFIG
+        old_cfg = json.loads(meta["config"]) if "config" in meta else VAE_CONFIG  # exports record it
         sd = {k: v.float() for k, v in sd.items()}
         if vae_factor(old_cfg) == vae_factor(cfg):
             vae.load_state_dict(sd)
             how = ""
         else:  # another depth: carry what fits, e.g. the shipped 8x VAE's weights into a 4x one
-            sd, copied, fresh = adapt_vae(sd, old_cfg, vae)
+            sd, copied, fresh = adapt_vae(sd, old_cfg, cfg, vae)
             vae.load_state_dict(sd)
             how = f"; {vae_factor(old_cfg)}x -> {vae_factor(cfg)}x: {copied} tensors carried, {fresh} fresh"
         init_steps = prior_steps(args.vae_init, "vae")
