@@ -5,8 +5,9 @@ tokenizer.json); training gets them through a pipe, so the model sees exactly th
 token ids that reel renders and tokenizes. Record format on the child's stdout:
 
     b"RTW1" | u32 little-endian header length | header JSON | frames·height·width·3 bytes (RGB)
+    [| frames·height·width bytes when header["masks"]: 1 where an object covers the pixel]
 
-header = {"seed", "caption", "ids" (token ids, EOS-terminated), "frames", "width", "height"}.
+header = {"seed", "caption", "ids" (token ids, EOS-terminated), "frames", "width", "height", "masks"}.
 """
 
 import json
@@ -19,13 +20,16 @@ import numpy as np
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 
-def stream(seed, count, frames=17, size=128, tokenizer=None, text_len=32, node="node"):
-    """Yields (header dict, uint8 array [T, H, W, 3]) for `count` scenes from `seed` on."""
+def stream(seed, count, frames=17, size=128, tokenizer=None, text_len=32, node="node", masks=False):
+    """Yields (header dict, uint8 array [T, H, W, 3]) for `count` scenes from `seed` on; with
+    masks=True, (header, frames, uint8 array [T, H, W]: the renderer's object masks, 0/1)."""
     args = [node, os.path.join(ROOT, "bin", "run-ts.js"), os.path.join(ROOT, "scripts", "toy", "stream.ts"),
             "--seed", str(seed), "--count", str(count), "--frames", str(frames), "--size", str(size),
             "--text-len", str(text_len)]
     if tokenizer:
         args += ["--tokenizer", tokenizer]
+    if masks:
+        args += ["--masks"]
     env = dict(os.environ, REEL_NO_REEXEC="1")
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, env=env, bufsize=1 << 22)
     try:
@@ -39,10 +43,20 @@ def stream(seed, count, frames=17, size=128, tokenizer=None, text_len=32, node="
             (n,) = struct.unpack("<I", out.read(4))
             header = json.loads(out.read(n).decode("utf-8"))
             size_bytes = header["frames"] * header["height"] * header["width"] * 3
+            T, H, W = header["frames"], header["height"], header["width"]
             buf = out.read(size_bytes)
             if len(buf) != size_bytes:
                 raise RuntimeError("toy stream: truncated record")
-            yield header, np.frombuffer(buf, dtype=np.uint8).reshape(header["frames"], header["height"], header["width"], 3)
+            clip = np.frombuffer(buf, dtype=np.uint8).reshape(T, H, W, 3)
+            if not masks:
+                yield header, clip
+                continue
+            if not header.get("masks"):
+                raise RuntimeError("toy stream: masks asked for, the record has none")
+            mbuf = out.read(T * H * W)
+            if len(mbuf) != T * H * W:
+                raise RuntimeError("toy stream: truncated mask")
+            yield header, clip, np.frombuffer(mbuf, dtype=np.uint8).reshape(T, H, W)
     finally:
         proc.stdout.close()
         proc.wait()

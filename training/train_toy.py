@@ -5,7 +5,8 @@ reference modules (reference/). Seeded, resumable (every stage checkpoints), CPU
 
 usage: /usr/bin/python3 training/train_toy.py STAGE --run DIR [options]
   vae      train the VAE (reconstruction + tiny KL) on rendered clips
-  latents  encode N training clips with the VAE; latent statistics; token ids
+  latents  encode N training clips with the VAE; latent statistics; token ids; object masks
+  masks    recompute a run's latent object masks from the renderer (latents unchanged)
   dit      train the DiT and the text encoder jointly (flow matching, CFG dropout)
   export   write the model folder (official key layout, fp16 safetensors, reel.json)
   probe    does a model's DiT use its prompt on object cells? (loss with true/empty/other prompt)
@@ -437,11 +438,11 @@ def load_vae(run, dev):
     return vae
 
 
-def latent_object_mask(x, f):
-    """[B, 3, 17, H, W] clip -> [B, 5, H/f, W/f] uint8 (f: the VAE's spatial factor): 1 where a
-    latent cell covers object pixels (object_mask) in any of the frames it encodes (latent frame
-    0 <- frame 0, k <- 4k-3..4k)."""
-    m = object_mask(x)  # [B, 1, 17, H, W]
+def latent_object_mask(pixel_masks, f):
+    """[B, 17, H, W] uint8 object masks (the renderer's: 1 where an object covers the pixel) ->
+    [B, 5, H/f, W/f] uint8 (f: the VAE's spatial factor): 1 where a latent cell covers object
+    pixels in any of the frames it encodes (latent frame 0 <- frame 0, k <- 4k-3..4k)."""
+    m = torch.from_numpy(np.ascontiguousarray(pixel_masks)).float().unsqueeze(1)  # [B, 1, 17, H, W]
     m = torch.cat([m[:, :, :1].repeat(1, 1, 4, 1, 1), m[:, :, 1:]], dim=2)  # pad frame 0 to a group of 4
     m = F.max_pool3d(m, kernel_size=(4, f, f))  # [B, 1, 5, H/f, W/f]
     return m[:, 0].to(torch.uint8)
@@ -466,16 +467,16 @@ def stage_latents(args):
     start = meta["done"]
     B = 8
     clock = Clock()
-    data = toy_data.stream(SEED_TRAIN + start, N - start, CLIP["frames"], CLIP["size"], args.tokenizer, TEXT_LEN)
+    data = toy_data.stream(SEED_TRAIN + start, N - start, CLIP["frames"], CLIP["size"], args.tokenizer, TEXT_LEN, masks=True)
     i = start
     while i < N and clock() < args.minutes * 60:
         batch = [next(data) for _ in range(min(B, N - i))]
-        x = torch.from_numpy(np.stack([toy_data.to_video(f) for _, f in batch])).to(dev)
+        x = torch.from_numpy(np.stack([toy_data.to_video(f) for _, f, _ in batch])).to(dev)
         with torch.no_grad(), autocast(dev, args.bf16):
             mu, _ = vae.encode(x)
         lat[i:i + len(batch)] = mu.float().cpu().numpy().astype(np.float16)
-        masks[i:i + len(batch)] = latent_object_mask(x, vae_factor(cfg)).cpu().numpy()
-        for h, _ in batch:
+        masks[i:i + len(batch)] = latent_object_mask(np.stack([m for _, _, m in batch]), vae_factor(cfg)).numpy()
+        for h, _, _ in batch:
             meta["ids"].append(h["ids"])
             meta["captions"].append(h["caption"])
         i += len(batch)
@@ -496,6 +497,35 @@ def stage_latents(args):
         std = arr.std(axis=(0, 2, 3, 4))
         json.dump({"mean": mean.tolist(), "std": std.tolist()}, open(os.path.join(args.run, "latent_stats.json"), "w"))
         print(f"latents: {N} clips, mean {mean.round(3).tolist()}, std {std.round(3).tolist()}", flush=True)
+
+
+def stage_masks(args):
+    """Rewrites latent_masks.npy for a run's encoded clips from the renderer's object masks
+    (the clips are re-rendered from their seeds; the latents stay). Runs encoded before the
+    masks came from the renderer had an edge detector's, which marks textured backgrounds
+    too (a quarter of the clips were >90% "object")."""
+    meta = json.load(open(os.path.join(args.run, "latents.json")))
+    N = meta["done"]
+    cfg = vae_config(args.run)
+    out_mask = os.path.join(args.run, "latent_masks.npy")
+    tmp = out_mask + ".new.npy"
+    masks = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8, shape=(N, *latent_grid(cfg)))
+    data = toy_data.stream(SEED_TRAIN, N, CLIP["frames"], CLIP["size"], args.tokenizer, TEXT_LEN, masks=True)
+    clock = Clock()
+    B = 32
+    for i in range(0, N, B):
+        batch = [next(data) for _ in range(min(B, N - i))]
+        for k, (h, _, _) in enumerate(batch):
+            if h["ids"] != meta["ids"][i + k]:
+                raise SystemExit(f"clip {i + k} (seed {h['seed']}) does not match the run's latents.json: "
+                                 "the world or tokenizer changed since `latents`")
+        masks[i:i + len(batch)] = latent_object_mask(np.stack([m for _, _, m in batch]), vae_factor(cfg)).numpy()
+    masks.flush()
+    cover = float(np.asarray(masks).mean())
+    del masks
+    os.replace(tmp, out_mask)
+    log(args.run, "masks", clips=N, cover=cover, sec=clock())
+    print(f"masks: {N} clips, {cover:.1%} of latent cells cover an object, {out_mask}", flush=True)
 
 
 # ---------------------------------------------------------------------------------------
@@ -833,7 +863,7 @@ def stage_export(args):
 
 def main(argv):
     ap = argparse.ArgumentParser()
-    ap.add_argument("stage", choices=["vae", "latents", "dit", "export", "recon", "probe"])
+    ap.add_argument("stage", choices=["vae", "latents", "masks", "dit", "export", "recon", "probe"])
     ap.add_argument("--run", required=True)
     ap.add_argument("--out", default=os.path.join(ROOT, "models", "reel-toy"))
     ap.add_argument("--tokenizer", default=os.path.join(HERE, "tokenizer.json"))
@@ -900,7 +930,7 @@ def main(argv):
     set_threads(args.threads)  # torch and its OpenBLAS pool
     os.makedirs(args.run, exist_ok=True)
     {"vae": stage_vae, "latents": stage_latents, "dit": stage_dit, "export": stage_export, "recon": stage_recon,
-     "probe": stage_probe}[args.stage](args)
+     "probe": stage_probe, "masks": stage_masks}[args.stage](args)
 
 
 if __name__ == "__main__":

@@ -1,16 +1,17 @@
 /**
  * Streams toy-world clips to a trainer (training/toy_data.py) on stdout:
  *   "RTW1" | u32 LE header length | header JSON | frames·height·width·3 RGB bytes
- * header = { seed, caption, ids (reel's umT5 tokenizer on the caption, EOS-terminated), frames, width, height }
+ *   [| frames·height·width mask bytes, with --masks: 1 where an object covers the pixel]
+ * header = { seed, caption, ids (reel's umT5 tokenizer on the caption, EOS-terminated), frames, width, height, masks }
  *
  * usage: node bin/run-ts.js scripts/toy/stream.ts --seed S --count N [--frames 17] [--size 128]
- *          [--tokenizer tokenizer.json --text-len 32]
+ *          [--tokenizer tokenizer.json --text-len 32] [--masks]
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { UmT5Tokenizer } from "../../src/models/t5/tokenizer.ts";
 import { captionScene } from "../../src/toyworld/caption.ts";
-import { renderScene } from "../../src/toyworld/render.ts";
+import { renderSceneWithMasks } from "../../src/toyworld/render.ts";
 import { sampleWorld } from "../../src/toyworld/world.ts";
 
 const { values } = parseArgs({
@@ -21,6 +22,7 @@ const { values } = parseArgs({
     size: { type: "string", default: "128" },
     tokenizer: { type: "string" },
     "text-len": { type: "string", default: "32" },
+    masks: { type: "boolean", default: false },
   },
 });
 const tok = values.tokenizer ? new UmT5Tokenizer(JSON.parse(readFileSync(values.tokenizer, "utf8"))) : null;
@@ -29,6 +31,7 @@ const count = Number(values.count);
 const frames = Number(values.frames);
 const size = Number(values.size);
 const textLen = Number(values["text-len"]);
+const withMasks = values.masks === true;
 
 function write(buf: Uint8Array): Promise<void> {
   return new Promise((resolve) => {
@@ -42,12 +45,13 @@ for (let i = 0; i < count; i++) {
   const seed = seed0 + i;
   const scene = sampleWorld(seed);
   const caption = captionScene(scene, seed).text;
-  const clip = renderScene(scene, { width: size, height: size, frames });
+  const { frames: clip, masks } = renderSceneWithMasks(scene, { width: size, height: size, frames });
+  const ids = tok ? tok.ids(caption, textLen) : [];
   const header = Buffer.from(
-    JSON.stringify({ seed, caption, ids: tok ? tok.ids(caption, textLen) : [], frames, width: size, height: size }),
+    JSON.stringify({ seed, caption, ids, frames, width: size, height: size, masks: withMasks }),
   );
   const head = Buffer.alloc(8);
   head.write("RTW1", 0, "latin1");
   head.writeUInt32LE(header.length, 4);
-  await write(Buffer.concat([head, header, ...clip.map((f) => f.data)]));
+  await write(Buffer.concat([head, header, ...clip.map((f) => f.data), ...(withMasks ? masks : [])]));
 }

@@ -32,9 +32,14 @@ export function resolveClip(o: ClipSize = {}): { width: number; height: number; 
 
 /** Draws frame t of T into `img` (RGB24, width×height). */
 export function renderFrame(s: Scene, t: number, T: number, width: number, height: number, img: Uint8Array): void {
+  const cam = cameraAt(s, clipTime(t, T));
+  drawBackground(img, width, height, { kind: s.background, seed: s.backgroundSeed }, cam);
+  drawObjects(s, t, T, width, height, img);
+}
+
+function drawObjects(s: Scene, t: number, T: number, width: number, height: number, img: Uint8Array): void {
   const u = clipTime(t, T);
   const cam = cameraAt(s, u);
-  drawBackground(img, width, height, { kind: s.background, seed: s.backgroundSeed }, cam);
   // A render at another aspect than the scene's keeps the geometry and crops or widens the view.
   for (const o of s.objects) {
     const p = poseAt(o, u);
@@ -58,6 +63,31 @@ export function renderScene(s: Scene, clip: ClipSize = {}): RgbFrame[] {
     out.push({ width, height, data });
   }
   return out;
+}
+
+/**
+ * Renders all frames and, per frame, where the objects are: masks[t] is width·height bytes, 1
+ * where an object (its anti-aliased edge included) changed the background's pixel, else 0.
+ * Ground truth for training (the trainer weighs object cells up); textured backgrounds,
+ * which an edge detector would mark, stay 0.
+ */
+export function renderSceneWithMasks(s: Scene, clip: ClipSize = {}): { frames: RgbFrame[]; masks: Uint8Array[] } {
+  const { width, height, frames: T } = resolveClip(clip);
+  const frames: RgbFrame[] = [];
+  const masks: Uint8Array[] = [];
+  const plane = width * height;
+  for (let t = 0; t < T; t++) {
+    const data = new Uint8Array(plane * 3);
+    drawBackground(data, width, height, { kind: s.background, seed: s.backgroundSeed }, cameraAt(s, clipTime(t, T)));
+    const bg = data.slice();
+    drawObjects(s, t, T, width, height, data);
+    const mask = new Uint8Array(plane);
+    for (let i = 0, k = 0; i < plane; i++, k += 3)
+      mask[i] = data[k] !== bg[k] || data[k + 1] !== bg[k + 1] || data[k + 2] !== bg[k + 2] ? 1 : 0;
+    frames.push({ width, height, data });
+    masks.push(mask);
+  }
+  return { frames, masks };
 }
 
 /** Frames → [3, T, H, W] float32 in [−1, 1] (x / 127.5 − 1). */

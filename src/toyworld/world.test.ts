@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { renderScene, framesToTensor, resolveClip } from "./render.ts";
+import { framesToTensor, renderScene, renderSceneWithMasks, resolveClip } from "./render.ts";
 import { sampleScene, sampleDataset } from "./sample.ts";
 import { cameraAt, clipTime, poseAt, toScreen } from "./scene.ts";
 import { geometry } from "./shapes.ts";
@@ -99,6 +99,43 @@ describe("toy world sampling and rendering", () => {
       for (let c = 0; c < 3; c++)
         expect(data[(c * 9 + t) * plane + i]).toBeCloseTo(s.frames[t]!.data[i * 3 + c]! / 127.5 - 1, 6);
     expect(() => framesToTensor([])).toThrow(/no frames/);
+  });
+
+  it("masks exactly the pixels its objects cover, not the background's texture", () => {
+    const W = 128;
+    const H = 128;
+    let textured = 0;
+    for (let seed = 0; seed < 24; seed++) {
+      const s = sampleWorld(seed);
+      const { frames, masks } = renderSceneWithMasks(s, { width: W, height: H, frames: 17 });
+      const plain = renderScene(s, { width: W, height: H, frames: 17 });
+      if (!PLAIN_BACKGROUNDS.includes(s.background)) textured++;
+      for (let t = 0; t < 17; t += 4) {
+        expect(Buffer.from(frames[t]!.data).equals(Buffer.from(plain[t]!.data))).toBe(true);
+        const cam = cameraAt(s, clipTime(t, 17));
+        const discs = s.objects.map((o) => {
+          const p = poseAt(o, clipTime(t, 17));
+          const [cx, cy] = toScreen(cam, p.x, p.y, W, H);
+          return { cx, cy, r: geometry(o.shape).bound * p.scale * cam.zoom * H + 1.5 };
+        });
+        const mask = masks[t]!;
+        const inDisc = discs.map(() => 0);
+        for (let y = 0; y < H; y++)
+          for (let x = 0; x < W; x++) {
+            if (!mask[y * W + x]) continue;
+            const hit = discs.findIndex((d) => Math.hypot(x - d.cx, y - d.cy) <= d.r);
+            expect(
+              hit,
+              `seed ${seed} frame ${t}: masked pixel (${x}, ${y}) outside every object`,
+            ).toBeGreaterThanOrEqual(0);
+            inDisc[hit] = inDisc[hit]! + 1;
+          }
+        // Every object shows: at least a tenth of its bounding disc is masked.
+        for (const [i, d] of discs.entries())
+          expect(inDisc[i], `seed ${seed} frame ${t} object ${i}`).toBeGreaterThan(0.1 * Math.PI * d.r * d.r);
+      }
+    }
+    expect(textured).toBeGreaterThan(8);
   });
 
   it("renders a 17-frame 128x128 clip in milliseconds", () => {

@@ -62,6 +62,17 @@ describe.skipIf(skip !== null)(skip ?? "train_toy.py, every stage at toy scale",
     expect(train("latents", "--count", "4")).toMatch(/latents: 4 clips/);
     const masks = readFileSync(join(run, "latent_masks.npy"));
     expect(masks.subarray(0, 200).toString("latin1")).toMatch(/'shape': \(4, 5, 16, 16\)/);
+    // The renderer's object masks: some cells of every clip, far from all (an edge detector
+    // marked most cells of textured backgrounds).
+    const cells = masks.subarray(masks.length - 4 * 5 * 16 * 16);
+    for (let c = 0; c < 4; c++) {
+      const cover = cells.subarray(c * 1280, (c + 1) * 1280).reduce((a, b) => a + b, 0) / 1280;
+      expect(cover, `clip ${c}`).toBeGreaterThan(0);
+      expect(cover, `clip ${c}`).toBeLessThan(0.5);
+    }
+    // `masks` recomputes them from the renderer for a run's encoded clips: the same bytes.
+    expect(train("masks")).toMatch(/masks: 4 clips/);
+    expect(readFileSync(join(run, "latent_masks.npy")).equals(masks)).toBe(true);
     expect(train("dit", "--steps", "2", "--batch", "2", "--no-bf16")).toMatch(/dit: 2 steps/);
     expect(train("export", "--out", model)).toMatch(/exported/);
     const reel = JSON.parse(readFileSync(join(model, "reel.json"), "utf8"));
