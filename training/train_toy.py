@@ -384,7 +384,7 @@ def stage_vae(args):
     B = args.batch or 8
     crop, win = args.crop, args.window
     rng = np.random.default_rng(args.seed + step)
-    data = toy_data.stream(SEED_TRAIN + 500_000 + step * B, 10**9, CLIP["frames"], CLIP["size"])
+    data = toy_data.stream(SEED_TRAIN + 500_000 + step * B, 10**9, CLIP["frames"], CLIP["size"], workers=args.workers)
     clock = Clock()
     total = 10**9 if args.steps is None else args.steps
 
@@ -467,7 +467,7 @@ def stage_latents(args):
     start = meta["done"]
     B = 8
     clock = Clock()
-    data = toy_data.stream(SEED_TRAIN + start, N - start, CLIP["frames"], CLIP["size"], args.tokenizer, TEXT_LEN, masks=True)
+    data = toy_data.stream(SEED_TRAIN + start, N - start, CLIP["frames"], CLIP["size"], args.tokenizer, TEXT_LEN, masks=True, workers=args.workers)
     i = start
     while i < N and clock() < args.minutes * 60:
         batch = [next(data) for _ in range(min(B, N - i))]
@@ -510,7 +510,7 @@ def stage_masks(args):
     out_mask = os.path.join(args.run, "latent_masks.npy")
     tmp = out_mask + ".new.npy"
     masks = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8, shape=(N, *latent_grid(cfg)))
-    data = toy_data.stream(SEED_TRAIN, N, CLIP["frames"], CLIP["size"], args.tokenizer, TEXT_LEN, masks=True)
+    data = toy_data.stream(SEED_TRAIN, N, CLIP["frames"], CLIP["size"], args.tokenizer, TEXT_LEN, masks=True, workers=args.workers)
     clock = Clock()
     B = 32
     for i in range(0, N, B):
@@ -597,13 +597,18 @@ def stage_dit(args):
     for i, row in enumerate(meta["ids"][:N]):
         ids_all[i, :len(row)] = row
     B = args.batch or 32
+    if dev.type == "cuda":  # the whole set on the GPU (16k clips of 4x latents: 2.6 GB fp16), no host reads per step
+        lat = torch.from_numpy(np.asarray(lat[:N])).to(dev)
+        obj_masks = None if obj_masks is None else torch.from_numpy(np.asarray(obj_masks[:N])).to(dev)
     rng = np.random.default_rng(args.seed + step)
     total = 10**9 if args.steps is None else args.steps
     warm = 200
     clock = Clock()
+    start_step = step
     while step < total and clock() < args.minutes * 60 and not STOP["requested"]:
         idx = np.sort(rng.choice(N, B, replace=False))
-        x0 = (torch.from_numpy(np.asarray(lat[idx], dtype=np.float32)).to(dev) - mean) / std
+        rows = lat[torch.from_numpy(idx).to(dev)] if torch.is_tensor(lat) else torch.from_numpy(np.asarray(lat[idx]))
+        x0 = (rows.to(dev).float() - mean) / std
         ids = torch.from_numpy(ids_all[idx]).to(dev)
         drop = torch.from_numpy(rng.random(B) < 0.1).to(dev)  # CFG: 10% empty prompt (EOS only)
         ids = torch.where(drop.unsqueeze(1), torch.zeros_like(ids), ids)
@@ -615,7 +620,11 @@ def stage_dit(args):
         xt = (1 - s) * x0 + s * noise
         target = noise - x0
         lr_max = args.lr or 3e-4
-        lr = lr_max * min(1.0, (step + 1) / warm) * (0.5 * (1 + math.cos(math.pi * min(1.0, step / max(1, args.decay_steps)))) * 0.9 + 0.1)
+        # Cosine from lr_max to lr_max/10 over --decay-steps steps, or with --decay-steps 0 over
+        # this invocation's --minutes (for a machine whose step rate is not known beforehand).
+        done = step / max(1, args.decay_steps) if args.decay_steps > 0 else clock() / (args.minutes * 60)
+        lr = lr_max * min(1.0, (step - start_step + 1) / warm if args.decay_steps == 0 else (step + 1) / warm) \
+            * (0.5 * (1 + math.cos(math.pi * min(1.0, done))) * 0.9 + 0.1)
         for g in opt.param_groups:
             g["lr"] = lr
         with autocast(dev, args.bf16):
@@ -629,7 +638,8 @@ def stage_dit(args):
             # Objects cover a few percent of the latent cells; the background alone drove the
             # unweighted loss (first two releases: backgrounds right, objects faded). Cells with
             # object pixels weigh 1 + dit_obj_weight, normalised so the mean weight is 1.
-            m = torch.from_numpy(np.asarray(obj_masks[idx], dtype=np.float32)).to(dev).unsqueeze(1)
+            mrows = obj_masks[torch.from_numpy(idx).to(dev)] if torch.is_tensor(obj_masks) else torch.from_numpy(np.asarray(obj_masks[idx]))
+            m = mrows.to(dev).float().unsqueeze(1)
             w = 1 + args.dit_obj_weight * m
             loss = (err * w).mean() / w.mean()
             with torch.no_grad():  # the unweighted loss on object and on background cells, for the log
@@ -700,7 +710,7 @@ def stage_recon(args):
         arrs[k] = np.lib.format.open_memmap(os.path.join(d, "clips.npy"), mode="w+", dtype=np.uint8, shape=(N, T, S, S, 3))
     caps = []
     err = 0.0
-    stream = toy_data.stream(0, N, T, S, args.tokenizer if args.from_sigma is not None else None, TEXT_LEN)
+    stream = toy_data.stream(0, N, T, S, args.tokenizer if args.from_sigma is not None else None, TEXT_LEN, workers=args.workers)
     for i, (h, frames) in enumerate(stream):  # seeds 0..N-1: held out
         x = torch.from_numpy(toy_data.to_video(frames)).unsqueeze(0).to(dev)
         with torch.no_grad():
@@ -869,12 +879,15 @@ def main(argv):
     ap.add_argument("--tokenizer", default=os.path.join(HERE, "tokenizer.json"))
     ap.add_argument("--minutes", type=float, default=60)
     ap.add_argument("--steps", type=int, default=None, help="stop at this many steps in all (0: none); default: --minutes decides")
-    ap.add_argument("--decay-steps", type=int, default=4000)
+    ap.add_argument("--decay-steps", type=int, default=4000,
+                    help="dit: cosine lr decay length in steps (counted from the run's start); 0: over this invocation's --minutes")
     ap.add_argument("--count", type=int, default=None, help="clips: latents 12000, recon 60, probe 32 by default")
     ap.add_argument("--batch", type=int, default=0)
     ap.add_argument("--lr", type=float, default=0)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--workers", type=int, default=1,
+                    help="renderer processes feeding vae/latents/masks/recon (1 here; on a many-core GPU host ~cores - 2)")
     ap.add_argument("--no-bf16", dest="bf16", action="store_false", default=None,
                     help="no bf16 autocast (default: on with CUDA or a CPU with AVX512_BF16, where it is ~2x faster; "
                          "off elsewhere, where it is emulated and ~9x slower; slow for the VAE's small convs: use --no-bf16 there)")

@@ -4,8 +4,10 @@
  *   [| frames·height·width mask bytes, with --masks: 1 where an object covers the pixel]
  * header = { seed, caption, ids (reel's umT5 tokenizer on the caption, EOS-terminated), frames, width, height, masks }
  *
- * usage: node bin/run-ts.js scripts/toy/stream.ts --seed S --count N [--frames 17] [--size 128]
- *          [--tokenizer tokenizer.json --text-len 32] [--masks]
+ * usage: node bin/run-ts.js scripts/toy/stream.ts --seed S --count N [--stride K] [--frames 17]
+ *          [--size 128] [--tokenizer tokenizer.json --text-len 32] [--masks]
+ * Clip i has seed S + i·K (K = 1 by default): K streams from S, S+1, ..., S+K−1 together give
+ * the seeds of one stream in order (training/toy_data.py's workers).
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
@@ -18,6 +20,7 @@ const { values } = parseArgs({
   options: {
     seed: { type: "string", default: "0" },
     count: { type: "string", default: "1" },
+    stride: { type: "string", default: "1" },
     frames: { type: "string", default: "17" },
     size: { type: "string", default: "128" },
     tokenizer: { type: "string" },
@@ -28,6 +31,7 @@ const { values } = parseArgs({
 const tok = values.tokenizer ? new UmT5Tokenizer(JSON.parse(readFileSync(values.tokenizer, "utf8"))) : null;
 const seed0 = Number(values.seed);
 const count = Number(values.count);
+const stride = Number(values.stride);
 const frames = Number(values.frames);
 const size = Number(values.size);
 const textLen = Number(values["text-len"]);
@@ -42,7 +46,7 @@ function write(buf: Uint8Array): Promise<void> {
 
 process.stdout.on("error", () => process.exit(0)); // the trainer closed the pipe
 for (let i = 0; i < count; i++) {
-  const seed = seed0 + i;
+  const seed = seed0 + i * stride;
   const scene = sampleWorld(seed);
   const caption = captionScene(scene, seed).text;
   const { frames: clip, masks } = renderSceneWithMasks(scene, { width: size, height: size, frames });

@@ -73,6 +73,9 @@ describe.skipIf(skip !== null)(skip ?? "train_toy.py, every stage at toy scale",
     // `masks` recomputes them from the renderer for a run's encoded clips: the same bytes.
     expect(train("masks")).toMatch(/masks: 4 clips/);
     expect(readFileSync(join(run, "latent_masks.npy")).equals(masks)).toBe(true);
+    // Three renderer processes (seeds interleaved) stream the same clips in the same order.
+    expect(train("masks", "--workers", "3")).toMatch(/masks: 4 clips/);
+    expect(readFileSync(join(run, "latent_masks.npy")).equals(masks)).toBe(true);
     expect(train("dit", "--steps", "2", "--batch", "2", "--no-bf16")).toMatch(/dit: 2 steps/);
     expect(train("export", "--out", model)).toMatch(/exported/);
     const reel = JSON.parse(readFileSync(join(model, "reel.json"), "utf8"));
