@@ -64,7 +64,7 @@ DIT_CONFIG = dict(model_type="t2v", patch_size=[1, 2, 2], text_len=TEXT_LEN, in_
 # 8x is the Wan 2.1 design (16x16 latents of a 128x128 clip); 4x drops one stage (32x32 latents),
 # for a DiT that patches them 4x4 into as many tokens as 8x with 2x2.
 VAE_DOWN = {8: ([1, 2, 4, 4], [False, True, True]), 4: ([1, 2, 4], [True, True])}
-TRAIN_SHIFT = 3.0  # sigma shift used for training noise levels and as the sampling default
+TRAIN_SHIFT = 3.0  # default sigma shift of training noise levels (dit --shift), exported as the sampling default
 SEED_TRAIN = 1_000_000  # training scenes use seeds from here on; 0..999_999 are held out
 
 
@@ -554,6 +554,7 @@ def stage_dit(args):
     opt = torch.optim.AdamW(params, lr=args.lr or 3e-4, weight_decay=0.01, betas=(0.9, 0.99))
     ckpt = os.path.join(args.run, "dit.pt")
     step = init_steps = 0
+    shift = args.shift if args.shift is not None else TRAIN_SHIFT
     if os.path.exists(ckpt):
         st = torch.load(ckpt, map_location=dev)
         dit.load_state_dict(st["dit"])
@@ -561,7 +562,9 @@ def stage_dit(args):
         opt.load_state_dict(st["opt"])
         ema = st["ema"]
         step, init_steps = st["step"], st.get("init_steps", 0)
-        print(f"resumed dit at step {step}", flush=True)
+        shift = args.shift if args.shift is not None else st.get("shift", TRAIN_SHIFT)
+        print(f"resumed dit at step {step}" + (f" (sigma shift {st.get('shift', TRAIN_SHIFT):g} -> {shift:g})"
+                                               if shift != st.get("shift", TRAIN_SHIFT) else ""), flush=True)
     elif args.dit_init:
         # Warm start (e.g. after a new VAE): another run's raw DiT + text encoder weights, a
         # fresh optimiser, schedule and EMA. The latent space changes, the text side does not.
@@ -614,7 +617,7 @@ def stage_dit(args):
         ids = torch.where(drop.unsqueeze(1), torch.zeros_like(ids), ids)
         ids[drop, 0] = 1
         mask = (ids != 0).long()
-        sigma = shift_sigma(torch.rand(B, device=dev), TRAIN_SHIFT)
+        sigma = shift_sigma(torch.rand(B, device=dev), shift)
         noise = torch.randn_like(x0)
         s = sigma.view(B, 1, 1, 1, 1)
         xt = (1 - s) * x0 + s * noise
@@ -656,23 +659,23 @@ def stage_dit(args):
         if step % 10 == 0:
             log(args.run, "dit", step=step, loss=loss.item(), **parts, lr=lr, sec=clock())
         if step % 200 == 0:
-            save_ckpt(ckpt, dit=dit.state_dict(), t5=t5.state_dict(), opt=opt.state_dict(), ema=ema, step=step, batch=B, init_steps=init_steps)
-    save_ckpt(ckpt, dit=dit.state_dict(), t5=t5.state_dict(), opt=opt.state_dict(), ema=ema, step=step, batch=B, init_steps=init_steps)
+            save_ckpt(ckpt, dit=dit.state_dict(), t5=t5.state_dict(), opt=opt.state_dict(), ema=ema, step=step, batch=B, init_steps=init_steps, shift=shift)
+    save_ckpt(ckpt, dit=dit.state_dict(), t5=t5.state_dict(), opt=opt.state_dict(), ema=ema, step=step, batch=B, init_steps=init_steps, shift=shift)
     print(f"dit: {step} steps, checkpoint {ckpt}", flush=True)
 
 
 # ---------------------------------------------------------------------------------------
 # Stage: recon (how well the VAE alone reproduces held-out clips, scored by the evaluator)
 
-def denoise_from(dit, t5, z, ids, sigma0, guidance, steps, seed):
+def denoise_from(dit, t5, z, ids, sigma0, guidance, steps, seed, shift):
     """SDEdit: noise the normalised latent z [1, C, F, H, W] to sigma0 (seeded), then sample back
     to sigma 0 with the DiT (Euler on the flow, sigmas shifted as in training, classifier-free
     guidance against the empty prompt). What a model makes of a clip's layout when it only has
     to finish it: from sigma0 near 0 this is the VAE ceiling, from 1 it is plain generation."""
     g = torch.Generator().manual_seed(seed)
     x = (1 - sigma0) * z + sigma0 * torch.randn(z.shape, generator=g).to(z.device)
-    u0 = sigma0 / (TRAIN_SHIFT - (TRAIN_SHIFT - 1) * sigma0)  # inverse of shift_sigma
-    sig = [shift_sigma(u0 * (1 - k / steps), TRAIN_SHIFT) for k in range(steps + 1)]
+    u0 = sigma0 / (shift - (shift - 1) * sigma0)  # inverse of shift_sigma
+    sig = [shift_sigma(u0 * (1 - k / steps), shift) for k in range(steps + 1)]
     ids2 = torch.cat([ids, torch.zeros_like(ids)])
     ids2[1, 0] = 1  # EOS only: the empty prompt
     with torch.no_grad():
@@ -695,6 +698,7 @@ def stage_recon(args):
         lat_mean = torch.tensor(reel["latents_mean"], device=dev).view(1, -1, 1, 1, 1)
         lat_std = torch.tensor(reel["latents_std"], device=dev).view(1, -1, 1, 1, 1)
         guidance = args.guidance if args.guidance is not None else reel["defaults"]["guidance"]
+        shift = args.shift if args.shift is not None else reel["defaults"]["shift"]
     elif args.vae_init:
         vae = WanVAE_(**vae_config(args.run)).to(dev).eval()
         vae.load_state_dict(load_f32(args.vae_init))
@@ -718,7 +722,7 @@ def stage_recon(args):
             if args.from_sigma is not None:
                 ids = torch.zeros(1, TEXT_LEN, dtype=torch.long, device=dev)
                 ids[0, :len(h["ids"])] = torch.tensor(h["ids"])
-                z = denoise_from(dit, t5, (mu - lat_mean) / lat_std, ids, args.from_sigma, guidance, args.denoise_steps, i)
+                z = denoise_from(dit, t5, (mu - lat_mean) / lat_std, ids, args.from_sigma, guidance, args.denoise_steps, i, shift)
                 mu = z * lat_std + lat_mean
             rec = vae.decode(mu).clamp(-1, 1)[0]
         err += (rec - x[0]).abs().mean().item()
@@ -858,7 +862,7 @@ def stage_export(args):
         "vae": vae_config(args.run),
         "latents_mean": stats["mean"],
         "latents_std": stats["std"],
-        "defaults": {"steps": 20, "shift": TRAIN_SHIFT, "guidance": 2.5 if args.guidance is None else args.guidance, "frames": CLIP["frames"], "fps": CLIP["fps"],
+        "defaults": {"steps": 20, "shift": args.shift if args.shift is not None else st.get("shift", TRAIN_SHIFT), "guidance": 2.5 if args.guidance is None else args.guidance, "frames": CLIP["frames"], "fps": CLIP["fps"],
                      "sizes": [[CLIP["size"], CLIP["size"]]], "sampler": "unipc", "negativePrompt": ""},
         "preview": fit_preview(args.run, vae, dev),
         # <stage>_steps: this run's; <stage>_steps_total: with the steps of the weights it warm-started from
@@ -879,6 +883,9 @@ def main(argv):
     ap.add_argument("--tokenizer", default=os.path.join(HERE, "tokenizer.json"))
     ap.add_argument("--minutes", type=float, default=60)
     ap.add_argument("--steps", type=int, default=None, help="stop at this many steps in all (0: none); default: --minutes decides")
+    ap.add_argument("--shift", type=float, default=None,
+                    help="dit: sigma shift of the training noise levels (default 3, or the checkpoint's; kept in it); "
+                         "export: the sampling default (default: the checkpoint's); recon --from-sigma: the model's")
     ap.add_argument("--decay-steps", type=int, default=4000,
                     help="dit: cosine lr decay length in steps (counted from the run's start); 0: over this invocation's --minutes")
     ap.add_argument("--count", type=int, default=None, help="clips: latents 12000, recon 60, probe 32 by default")
