@@ -776,7 +776,7 @@ def stage_probe(args):
                "other": ids_of([meta["ids"][(i + N // 2) % N] for i in idx]),
                "empty": ids_of([[1]] * B)}  # EOS only, as in training's prompt dropout
     rows = []
-    for sigma in (0.95, 0.8, 0.5, 0.2):
+    for sigma in (0.99, 0.95, 0.8, 0.5, 0.2):  # 0.99: where the 4x latents' layout is still open
         g = torch.Generator(device=dev).manual_seed(args.seed + 1)
         noise = torch.randn(x0.shape, generator=g, device=dev)
         xt = (1 - sigma) * x0 + sigma * noise

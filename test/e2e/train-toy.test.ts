@@ -83,6 +83,11 @@ describe.skipIf(skip !== null)(skip ?? "train_toy.py, every stage at toy scale",
     expect(train("export", "--out", model)).toMatch(/exported/);
     const reel = JSON.parse(readFileSync(join(model, "reel.json"), "utf8"));
     expect(reel.defaults.shift).toBe(5);
+    // probe: the exported DiT's loss on object/background cells per noise level and prompt.
+    expect(train("probe", "--model", model, "--count", "2", "--no-bf16")).toMatch(/probe: 2 clips/);
+    const probe = JSON.parse(readFileSync(join(run, "probe.json"), "utf8"));
+    expect(probe.rows.map((r: { sigma: number }) => r.sigma)).toEqual([0.99, 0.95, 0.8, 0.5, 0.2]);
+    for (const r of probe.rows) expect(Number.isFinite(r.true_obj) && Number.isFinite(r.text_gain_bg)).toBe(true);
     expect(reel.training).toMatchObject({
       dit_steps: 2,
       dit_steps_total: 2,
