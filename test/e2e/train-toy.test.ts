@@ -79,7 +79,9 @@ describe.skipIf(skip !== null)(skip ?? "train_toy.py, every stage at toy scale",
     expect(train("dit", "--steps", "1", "--batch", "2", "--no-bf16", "--shift", "5")).toMatch(/dit: 1 steps/);
     // The training sigma shift is kept in the checkpoint (a resume says when it changes) and
     // exported as the model's sampling default.
-    expect(train("dit", "--steps", "2", "--batch", "2", "--no-bf16")).toMatch(/resumed dit at step 1\n[\s\S]*dit: 2 steps/);
+    expect(train("dit", "--steps", "2", "--batch", "2", "--no-bf16")).toMatch(
+      /resumed dit at step 1\n[\s\S]*dit: 2 steps/,
+    );
     expect(train("export", "--out", model)).toMatch(/exported/);
     const reel = JSON.parse(readFileSync(join(model, "reel.json"), "utf8"));
     expect(reel.defaults.shift).toBe(5);
