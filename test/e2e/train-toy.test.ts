@@ -121,7 +121,7 @@ describe.skipIf(skip !== null)(skip ?? "train_toy.py, every stage at toy scale",
     // The probe: losses on object and background cells with the true, empty and another prompt.
     expect(trainIn("run2", "probe", "--model", model2, "--count", "3")).toMatch(/probe: 3 clips/);
     const probe = JSON.parse(readFileSync(join(tmp.dir, "run2", "probe.json"), "utf8"));
-    expect(probe.rows).toHaveLength(4);
+    expect(probe.rows).toHaveLength(5); // sigma 0.99, 0.95, 0.8, 0.5, 0.2
     for (const row of probe.rows)
       for (const k of ["true_obj", "empty_bg", "text_gain_obj"]) expect(Number.isFinite(row[k])).toBe(true);
     // recon --from-sigma: held-out clips noised to sigma and finished by the model's DiT. From a
