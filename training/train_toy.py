@@ -607,7 +607,6 @@ def stage_dit(args):
     total = 10**9 if args.steps is None else args.steps
     warm = 200
     clock = Clock()
-    start_step = step
     while step < total and clock() < args.minutes * 60 and not STOP["requested"]:
         idx = np.sort(rng.choice(N, B, replace=False))
         rows = lat[torch.from_numpy(idx).to(dev)] if torch.is_tensor(lat) else torch.from_numpy(np.asarray(lat[idx]))
@@ -626,8 +625,7 @@ def stage_dit(args):
         # Cosine from lr_max to lr_max/10 over --decay-steps steps, or with --decay-steps 0 over
         # this invocation's --minutes (for a machine whose step rate is not known beforehand).
         done = step / max(1, args.decay_steps) if args.decay_steps > 0 else clock() / (args.minutes * 60)
-        lr = lr_max * min(1.0, (step - start_step + 1) / warm if args.decay_steps == 0 else (step + 1) / warm) \
-            * (0.5 * (1 + math.cos(math.pi * min(1.0, done))) * 0.9 + 0.1)
+        lr = lr_max * min(1.0, (step + 1) / warm) * (0.5 * (1 + math.cos(math.pi * min(1.0, done))) * 0.9 + 0.1)
         for g in opt.param_groups:
             g["lr"] = lr
         with autocast(dev, args.bf16):
