@@ -631,10 +631,11 @@ def stage_dit(args):
         with autocast(dev, args.bf16):
             ctx = encode_text(t5, ids, mask)
             pred = dit(xt, sigma * 1000.0, ctx, seq_len(dit, xt))
-        err = (pred.float() - target) ** 2
+        diff = pred.float() - target
+        err = diff ** 2
+        parts = {}
         if obj_masks is None:
-            loss = err.mean()
-            parts = {}
+            w = torch.ones_like(err[:, :1])
         else:
             # Objects cover a few percent of the latent cells; the background alone drove the
             # unweighted loss (first two releases: backgrounds right, objects faded). Cells with
@@ -642,9 +643,20 @@ def stage_dit(args):
             mrows = obj_masks[torch.from_numpy(idx).to(dev)] if torch.is_tensor(obj_masks) else torch.from_numpy(np.asarray(obj_masks[idx]))
             m = mrows.to(dev).float().unsqueeze(1)
             w = 1 + args.dit_obj_weight * m
-            loss = (err * w).mean() / w.mean()
             with torch.no_grad():  # the unweighted loss on object and on background cells, for the log
                 parts = dict(zip(("loss_obj", "loss_bg"), cell_losses(err, m)))
+        loss = (err * w).mean() / w.mean()
+        if args.dit_motion_weight > 0:
+            # The error's change from one latent frame to the next, weighted the same way (halved:
+            # errors independent across frames give the plain loss's scale). A static object where
+            # the clip's moves is an error that changes from frame to frame, so this weighs motion
+            # up. With the object weights left out, a fixed positive quadratic form of the error, so its
+            # minimiser is still E[v | x_t]: it changes what the model learns first, not the target.
+            dt = diff[:, :, 1:] - diff[:, :, :-1]
+            wt = (w[:, :, 1:] + w[:, :, :-1]) / 2
+            motion = (dt ** 2 * wt).mean() / wt.mean() / 2
+            loss = loss + args.dit_motion_weight * motion
+            parts["loss_motion"] = motion.item()
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
@@ -909,6 +921,8 @@ def main(argv):
                     help="vae: spatial downsampling of a new run's VAE, 8 (Wan 2.1, default) or 4 (one stage fewer: "
                          "32x32 latents); kept in RUN/vae_config.json. --vae-init from the other depth carries what fits")
     ap.add_argument("--dit-obj-weight", type=float, default=4.0, help="dit: extra loss weight on latent cells with objects (latent_masks.npy)")
+    ap.add_argument("--dit-motion-weight", type=float, default=0.0,
+                    help="dit: weight of an extra loss on the error's change between consecutive latent frames (0: none)")
     ap.add_argument("--dit-layers", type=int, default=0,
                     help="dit: blocks of a new run's DiT (default 6); kept in RUN/dit_config.json. With --dit-init from "
                          "fewer blocks, the extra blocks start as the identity (copies with zeroed output projections)")
