@@ -542,6 +542,19 @@ def encode_text(t5, ids, mask):
     return ctx * mask.unsqueeze(-1).to(ctx.dtype)
 
 
+def frame_change_loss(diff, w):
+    """The error's change from one latent frame to the next: diff [B, C, F, H, W] (prediction -
+    target), cell weights w [B, 1, F, H, W] (a frame pair weighs the mean of its two cells).
+    Halved, so errors independent across frames give the plain loss's scale; 0 for an error
+    that is the same in every frame. A static object where the clip's moves, or one that morphs,
+    is an error that changes from frame to frame, so this weighs motion up. With uniform weights
+    it is a fixed positive quadratic form of the error, so its minimiser is still E[v | x_t]: it
+    changes what the model learns first, not the target."""
+    dt = diff[:, :, 1:] - diff[:, :, :-1]
+    wt = (w[:, :, 1:] + w[:, :, :-1]) / 2
+    return (dt ** 2 * wt).mean() / wt.mean() / 2
+
+
 def stage_dit(args):
     dev = device_of(args)
     torch.manual_seed(args.seed)
@@ -647,14 +660,7 @@ def stage_dit(args):
                 parts = dict(zip(("loss_obj", "loss_bg"), cell_losses(err, m)))
         loss = (err * w).mean() / w.mean()
         if args.dit_motion_weight > 0:
-            # The error's change from one latent frame to the next, weighted the same way (halved:
-            # errors independent across frames give the plain loss's scale). A static object where
-            # the clip's moves is an error that changes from frame to frame, so this weighs motion
-            # up. With the object weights left out, a fixed positive quadratic form of the error, so its
-            # minimiser is still E[v | x_t]: it changes what the model learns first, not the target.
-            dt = diff[:, :, 1:] - diff[:, :, :-1]
-            wt = (w[:, :, 1:] + w[:, :, :-1]) / 2
-            motion = (dt ** 2 * wt).mean() / wt.mean() / 2
+            motion = frame_change_loss(diff, w)
             loss = loss + args.dit_motion_weight * motion
             parts["loss_motion"] = motion.item()
         opt.zero_grad(set_to_none=True)

@@ -49,6 +49,29 @@ describe.skipIf(skip !== null)(skip ?? "train_toy.py, every stage at toy scale",
   const run = join(tmp.dir, "run");
   const model = join(tmp.dir, "model");
 
+  it("--dit-motion-weight's term: 0 for an error the same in every frame, the plain loss's scale for independent ones", () => {
+    const code = [
+      "import sys, torch",
+      "sys.path.insert(0, 'training')",
+      "from train_toy import frame_change_loss",
+      "torch.manual_seed(0)",
+      "w = torch.ones(4, 1, 5, 8, 8)",
+      "still = torch.randn(4, 16, 1, 8, 8).expand(4, 16, 5, 8, 8)",
+      "noise = torch.randn(4, 16, 5, 8, 8)",
+      "obj = w.clone(); obj[:, :, :, :2] = 5",
+      "print(frame_change_loss(still, w).item(), frame_change_loss(noise, w).item() / (noise ** 2).mean().item(),",
+      "      frame_change_loss(noise * (obj > 1), obj).item() > frame_change_loss(noise * (obj > 1), w).item())",
+    ].join("\n");
+    const r = spawnSync(TORCH_PY, ["-c", code], { cwd: ROOT, encoding: "utf8", timeout: 120_000 });
+    expect(r.status, r.stderr).toBe(0);
+    const [still, ratio, weighted] = r.stdout.trim().split(/\s+/);
+    expect(Number(still)).toBe(0);
+    expect(Number(ratio)).toBeGreaterThan(0.9);
+    expect(Number(ratio)).toBeLessThan(1.1);
+    // Errors only on object cells count more when object cells weigh more.
+    expect(weighted).toBe("True");
+  });
+
   it("trains the VAE, resumes from its checkpoint, and writes held-out reconstructions", () => {
     const tiny = ["--vae-dim", "4", "--crop", "16", "--batch", "1", "--window", "17", "--no-bf16"];
     expect(train("vae", ...tiny, "--steps", "2")).toMatch(/vae: 2 steps/);
