@@ -4,7 +4,7 @@ import { sampleScene, sampleDataset } from "./sample.ts";
 import { cameraAt, clipTime, poseAt, toScreen } from "./scene.ts";
 import { geometry } from "./shapes.ts";
 import { BACKGROUNDS, CAMERAS, COLOURS, MOTIONS, PLAIN_BACKGROUNDS, ROUND_SHAPES, SHAPES } from "./vocab.ts";
-import { allowedColours, sampleWorld } from "./world.ts";
+import { allowedColours, compositionSlots, sampleWorld } from "./world.ts";
 
 describe("toy world sampling and rendering", () => {
   it("gives identical bytes for the same seed and different bytes for another", () => {
@@ -30,6 +30,38 @@ describe("toy world sampling and rendering", () => {
     expect(() => sampleWorld(Number.NaN)).toThrow(expect.objectContaining({ code: "E_INPUT_INVALID" }));
     expect(() => resolveClip({ width: 4 })).toThrow(/width must be an integer in \[8, 4096\]/);
     expect(() => resolveClip({ frames: 2.5 })).toThrow(expect.objectContaining({ code: "E_INPUT_INVALID" }));
+  });
+
+  it("composes: objects sit mid-clip at their caption-order slot (centre, thirds) unless they cannot fit there", () => {
+    expect(compositionSlots(1, false)).toEqual([[0.5, 0.5]]);
+    expect(compositionSlots(2, true)).toEqual([
+      [0.5, 0.3],
+      [0.5, 0.7],
+    ]);
+    expect(compositionSlots(3, false)).toEqual([
+      [0.2, 0.5],
+      [0.5, 0.5],
+      [0.8, 0.5],
+    ]);
+    const near = [0, 0, 0, 0];
+    const all = [0, 0, 0, 0];
+    for (let seed = 0; seed < 400; seed++) {
+      const s = sampleWorld(seed);
+      const n = s.objects.length;
+      const slots = compositionSlots(n, s.objects.some((o) => /left|right/.test(o.motion)));
+      s.objects.forEach((o, i) => {
+        const p = poseAt(o, 0.5);
+        const [x, y] = toScreen(cameraAt(s, 0.5), p.x, p.y, 1, 1);
+        const [sx, sy] = slots[i]!;
+        all[n]!++;
+        if (Math.abs(x - sx) <= 0.0401 && (o.motion.startsWith("bounce") || Math.abs(y - sy) <= 0.0401)) near[n]!++;
+      });
+    }
+    // Measured over seeds 1e6..1e6+2000: 99% of single objects, 87% of pairs, 57% of triples.
+    expect(near[1]! / all[1]!).toBeGreaterThan(0.95);
+    expect(near[2]! / all[2]!).toBeGreaterThan(0.7);
+    expect(near[3]! / all[3]!).toBeGreaterThan(0.4);
+    expect(near[3]! / all[3]!).toBeLessThan(1);
   });
 
   it("keeps every object in view and clear of the others, and its colour clear of the background", () => {
