@@ -756,12 +756,31 @@ def stage_recon(args):
 # ---------------------------------------------------------------------------------------
 # Stage: probe (does the DiT use its prompt where the objects are?)
 
+# Each word is swapped for the next in its list (singular and plural forms of the grammar's main
+# shape nouns; the colour names), so a swapped prompt names another shape or colour, all else equal.
+SWAP_SHAPES = [("ball", "square", "triangle", "star", "ring", "diamond", "heart", "cross"),
+               ("balls", "squares", "triangles", "stars", "rings", "diamonds", "hearts", "crosses")]
+SWAP_COLOURS = [("red", "orange", "yellow", "green", "blue", "purple", "pink", "white", "black", "brown")]
+
+
+def swap_words(ids, tokenizer_path, cycles):
+    """Token ids with every word of `cycles` replaced by the next word of its cycle."""
+    vocab = {w: i for i, (w, _) in enumerate(json.load(open(tokenizer_path))["model"]["vocab"])}
+    nxt = {}
+    for cyc in cycles:
+        for a, b in zip(cyc, cyc[1:] + cyc[:1]):
+            nxt[vocab["\u2581" + a]] = vocab["\u2581" + b]
+    return [nxt.get(t, t) for t in ids]
+
+
 def stage_probe(args):
     """Flow-matching loss of a model folder's DiT on latent cells with objects and on background
     cells, at a few noise levels, with each clip's own prompt, the empty prompt and another
     clip's prompt. A DiT that has bound the prompt to the objects does clearly better on object
     cells with the true prompt than with the empty one (text_gain_obj); one that draws the
     background from the prompt but not the objects shows a gain on background cells only.
+    shape_gain_obj / colour_gain_obj compare the true prompt with the same prompt whose shape /
+    colour words name other shapes / colours: near 0, the DiT ignores that word on the objects.
     Clips: every 7th of the run's encoded training clips (the run must use the model's VAE)."""
     dev = device_of(args)
     torch.manual_seed(args.seed)
@@ -788,9 +807,12 @@ def stage_probe(args):
             a[i, :len(r)] = r
         return torch.from_numpy(a).to(dev)
 
-    prompts = {"true": ids_of([meta["ids"][i] for i in idx]),
+    true_ids = [meta["ids"][i] for i in idx]
+    prompts = {"true": ids_of(true_ids),
                "other": ids_of([meta["ids"][(i + N // 2) % N] for i in idx]),
-               "empty": ids_of([[1]] * B)}  # EOS only, as in training's prompt dropout
+               "empty": ids_of([[1]] * B),  # EOS only, as in training's prompt dropout
+               "shape_swap": ids_of([swap_words(r, args.tokenizer, SWAP_SHAPES) for r in true_ids]),
+               "colour_swap": ids_of([swap_words(r, args.tokenizer, SWAP_COLOURS) for r in true_ids])}
     rows = []
     for sigma in (0.99, 0.95, 0.8, 0.5, 0.2):  # 0.99: where the 4x latents' layout is still open
         g = torch.Generator(device=dev).manual_seed(args.seed + 1)
@@ -806,6 +828,8 @@ def stage_probe(args):
             row[f"{name}_obj"], row[f"{name}_bg"] = round(obj, 4), round(bg, 4)
         for part in ("obj", "bg"):  # how much lower the loss is with the true prompt than with none
             row[f"text_gain_{part}"] = round(1 - row[f"true_{part}"] / row[f"empty_{part}"], 4)
+        for word in ("shape", "colour"):  # ... than with that one word of the prompt changed
+            row[f"{word}_gain_obj"] = round(1 - row["true_obj"] / row[f"{word}_swap_obj"], 4)
         rows.append(row)
         print(json.dumps(row), flush=True)
     json.dump({"model": model, "clips": B, "rows": rows}, open(os.path.join(args.run, "probe.json"), "w"), indent=1)

@@ -72,6 +72,24 @@ describe.skipIf(skip !== null)(skip ?? "train_toy.py, every stage at toy scale",
     expect(weighted).toBe("True");
   });
 
+  it("probe's word swaps: a prompt's shape / colour words become other shapes' / colours', nothing else changes", () => {
+    const code = [
+      "import sys, json",
+      "sys.path.insert(0, 'training')",
+      "from train_toy import swap_words, SWAP_SHAPES, SWAP_COLOURS",
+      "v = [w for w, _ in json.load(open('training/tokenizer.json'))['model']['vocab']]",
+      "ids = [v.index('\u2581' + w) for w in 'a red ball and two blue stars move left'.split()] + [1]",
+      "for cyc in (SWAP_SHAPES, SWAP_COLOURS):",
+      "    print(' '.join(v[i] if i > 1 else '</s>' for i in swap_words(ids, 'training/tokenizer.json', cyc)).replace('\u2581', ''))",
+    ].join("\n");
+    const r = spawnSync(TORCH_PY, ["-c", code], { cwd: ROOT, encoding: "utf8", timeout: 120_000 });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.trim().split("\n")).toEqual([
+      "a red square and two blue rings move left </s>",
+      "a orange ball and two purple stars move left </s>",
+    ]);
+  });
+
   it("trains the VAE, resumes from its checkpoint, and writes held-out reconstructions", () => {
     const tiny = ["--vae-dim", "4", "--crop", "16", "--batch", "1", "--window", "17", "--no-bf16"];
     expect(train("vae", ...tiny, "--steps", "2")).toMatch(/vae: 2 steps/);
@@ -112,7 +130,8 @@ describe.skipIf(skip !== null)(skip ?? "train_toy.py, every stage at toy scale",
     expect(train("probe", "--model", model, "--count", "2", "--no-bf16")).toMatch(/probe: 2 clips/);
     const probe = JSON.parse(readFileSync(join(run, "probe.json"), "utf8"));
     expect(probe.rows.map((r: { sigma: number }) => r.sigma)).toEqual([0.99, 0.95, 0.8, 0.5, 0.2]);
-    for (const r of probe.rows) expect(Number.isFinite(r.true_obj) && Number.isFinite(r.text_gain_bg)).toBe(true);
+    for (const r of probe.rows)
+      for (const k of ["true_obj", "text_gain_bg", "shape_gain_obj", "colour_gain_obj"]) expect(Number.isFinite(r[k]), k).toBe(true);
     expect(reel.training).toMatchObject({
       dit_steps: 2,
       dit_steps_total: 2,
