@@ -48,7 +48,10 @@ describe("toy world sampling and rendering", () => {
     for (let seed = 0; seed < 400; seed++) {
       const s = sampleWorld(seed);
       const n = s.objects.length;
-      const slots = compositionSlots(n, s.objects.some((o) => /left|right/.test(o.motion)));
+      const slots = compositionSlots(
+        n,
+        s.objects.some((o) => /left|right/.test(o.motion)),
+      );
       s.objects.forEach((o, i) => {
         const p = poseAt(o, 0.5);
         const [x, y] = toScreen(cameraAt(s, 0.5), p.x, p.y, 1, 1);

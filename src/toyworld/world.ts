@@ -145,7 +145,7 @@ export function compositionSlots(n: number, sideways: boolean): readonly (readon
 function startForSlot(scene: Scene, o: SceneObject, sx: number, sy: number): { x0: number; y0: number } {
   const cam = cameraAt(scene, 0.5);
   const mid = poseAt({ ...o, x0: 0, y0: 0 }, 0.5);
-  const wx = cam.x + (sx - 0.5) * scene.aspect / cam.zoom;
+  const wx = cam.x + ((sx - 0.5) * scene.aspect) / cam.zoom;
   const wy = cam.y + (sy - 0.5) / cam.zoom;
   return { x0: wx - mid.x, y0: o.motion.startsWith("bounce") ? o.y0 : wy - mid.y };
 }

@@ -131,7 +131,8 @@ describe.skipIf(skip !== null)(skip ?? "train_toy.py, every stage at toy scale",
     const probe = JSON.parse(readFileSync(join(run, "probe.json"), "utf8"));
     expect(probe.rows.map((r: { sigma: number }) => r.sigma)).toEqual([0.99, 0.95, 0.8, 0.5, 0.2]);
     for (const r of probe.rows)
-      for (const k of ["true_obj", "text_gain_bg", "shape_gain_obj", "colour_gain_obj"]) expect(Number.isFinite(r[k]), k).toBe(true);
+      for (const k of ["true_obj", "text_gain_bg", "shape_gain_obj", "colour_gain_obj"])
+        expect(Number.isFinite(r[k]), k).toBe(true);
     expect(reel.training).toMatchObject({
       dit_steps: 2,
       dit_steps_total: 2,
