@@ -763,14 +763,10 @@ SWAP_SHAPES = [("ball", "square", "triangle", "star", "ring", "diamond", "heart"
 SWAP_COLOURS = [("red", "orange", "yellow", "green", "blue", "purple", "pink", "white", "black", "brown")]
 
 
-def swap_words(ids, tokenizer_path, cycles):
-    """Token ids with every word of `cycles` replaced by the next word of its cycle."""
+def swap_map(tokenizer_path, cycles):
+    """{token id: token id} taking every word of `cycles` to the next word of its cycle."""
     vocab = {w: i for i, (w, _) in enumerate(json.load(open(tokenizer_path))["model"]["vocab"])}
-    nxt = {}
-    for cyc in cycles:
-        for a, b in zip(cyc, cyc[1:] + cyc[:1]):
-            nxt[vocab["\u2581" + a]] = vocab["\u2581" + b]
-    return [nxt.get(t, t) for t in ids]
+    return {vocab["\u2581" + a]: vocab["\u2581" + b] for cyc in cycles for a, b in zip(cyc, cyc[1:] + cyc[:1])}
 
 
 def stage_probe(args):
@@ -811,8 +807,9 @@ def stage_probe(args):
     prompts = {"true": ids_of(true_ids),
                "other": ids_of([meta["ids"][(i + N // 2) % N] for i in idx]),
                "empty": ids_of([[1]] * B),  # EOS only, as in training's prompt dropout
-               "shape_swap": ids_of([swap_words(r, args.tokenizer, SWAP_SHAPES) for r in true_ids]),
-               "colour_swap": ids_of([swap_words(r, args.tokenizer, SWAP_COLOURS) for r in true_ids])}
+               **{f"{word}_swap": ids_of([[m.get(t, t) for t in r] for r in true_ids])
+                  for word, m in (("shape", swap_map(args.tokenizer, SWAP_SHAPES)),
+                                  ("colour", swap_map(args.tokenizer, SWAP_COLOURS)))}}
     rows = []
     for sigma in (0.99, 0.95, 0.8, 0.5, 0.2):  # 0.99: where the 4x latents' layout is still open
         g = torch.Generator(device=dev).manual_seed(args.seed + 1)

@@ -33,12 +33,12 @@ describe("toy world sampling and rendering", () => {
   });
 
   it("composes: objects sit mid-clip at their caption-order slot (centre, thirds) unless they cannot fit there", () => {
-    expect(compositionSlots(1, false)).toEqual([[0.5, 0.5]]);
-    expect(compositionSlots(2, true)).toEqual([
+    expect(compositionSlots(["stay"])).toEqual([[0.5, 0.5]]);
+    expect(compositionSlots(["move-up", "bounce-left"])).toEqual([
       [0.5, 0.3],
       [0.5, 0.7],
     ]);
-    expect(compositionSlots(3, false)).toEqual([
+    expect(compositionSlots(["spin", "move-up", "grow"])).toEqual([
       [0.2, 0.5],
       [0.5, 0.5],
       [0.8, 0.5],
@@ -48,10 +48,7 @@ describe("toy world sampling and rendering", () => {
     for (let seed = 0; seed < 400; seed++) {
       const s = sampleWorld(seed);
       const n = s.objects.length;
-      const slots = compositionSlots(
-        n,
-        s.objects.some((o) => /left|right/.test(o.motion)),
-      );
+      const slots = compositionSlots(s.objects.map((o) => o.motion));
       s.objects.forEach((o, i) => {
         const p = poseAt(o, 0.5);
         const [x, y] = toScreen(cameraAt(s, 0.5), p.x, p.y, 1, 1);

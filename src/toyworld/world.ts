@@ -7,7 +7,8 @@
  * by its place in the caption (one object centred, two or three on the thirds) with a small
  * jitter, and placed anywhere it fits only when the slot fails. The layout is then mostly a
  * function of the caption, which a small model trained on 2 cores can learn; free placement
- * left it to the noise, and the model drew blurred averages of all places. Object colours are kept clear of the background's colours (no green ball on grass).
+ * left it to the noise, and the model drew blurred averages of all places. Object colours are
+ * kept clear of the background's colours (no green ball on grass).
  */
 import { appearanceSamples } from "./draw-object.ts";
 import { backgroundColours, floorOf } from "./background.ts";
@@ -127,11 +128,13 @@ const SLOT_ATTEMPTS = 24;
 const SLOT_JITTER = 0.04;
 
 /**
- * Composition slots (screen fractions of width and height) for `n` objects, in caption order:
- * one object in the centre; two or three on the thirds, stacked when any of them moves
- * sideways (so side-by-side objects do not cross) and side by side otherwise.
+ * Composition slots (screen fractions of width and height) for objects with these motions, in
+ * caption order: one object in the centre; two or three on the thirds, stacked when any of them
+ * moves sideways (so side-by-side objects do not cross) and side by side otherwise.
  */
-export function compositionSlots(n: number, sideways: boolean): readonly (readonly [number, number])[] {
+export function compositionSlots(motions: readonly Motion[]): readonly (readonly [number, number])[] {
+  const n = motions.length;
+  const sideways = motions.some((m) => /left|right/.test(m));
   if (n <= 1) return [[0.5, 0.5]];
   const at = n === 2 ? [0.3, 0.7] : [0.2, 0.5, 0.8];
   return at.map((v) => (sideways ? ([0.5, v] as const) : ([v, 0.5] as const)));
@@ -234,8 +237,7 @@ export function sampleWorld(seed: number, o: WorldOptions = {}): Scene {
     });
     const scene: Scene = { ...base, objects: [] };
     const placed: SceneObject[] = [];
-    const sideways = groups.some((g) => /left|right/.test(g.motion));
-    const slots = compositionSlots(total, sideways);
+    const slots = compositionSlots(groups.flatMap((g) => Array<Motion>(g.count).fill(g.motion)));
     let ok = true;
     for (let gi = 0; gi < groups.length && ok; gi++)
       for (let k = 0; k < groups[gi]!.count && ok; k++) {

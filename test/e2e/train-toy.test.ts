@@ -45,6 +45,13 @@ function generateWith(model: string, name: string) {
   expect(existsSync(out)).toBe(true);
 }
 
+/** Runs Python lines with Debian's torch from the repository root; its trimmed stdout. */
+function python(lines: string[]): string {
+  const r = spawnSync(TORCH_PY, ["-c", lines.join("\n")], { cwd: ROOT, encoding: "utf8", timeout: 120_000 });
+  expect(r.status, r.stderr).toBe(0);
+  return r.stdout.trim();
+}
+
 describe.skipIf(skip !== null)(skip ?? "train_toy.py, every stage at toy scale", () => {
   const run = join(tmp.dir, "run");
   const model = join(tmp.dir, "model");
@@ -61,10 +68,8 @@ describe.skipIf(skip !== null)(skip ?? "train_toy.py, every stage at toy scale",
       "obj = w.clone(); obj[:, :, :, :2] = 5",
       "print(frame_change_loss(still, w).item(), frame_change_loss(noise, w).item() / (noise ** 2).mean().item(),",
       "      frame_change_loss(noise * (obj > 1), obj).item() > frame_change_loss(noise * (obj > 1), w).item())",
-    ].join("\n");
-    const r = spawnSync(TORCH_PY, ["-c", code], { cwd: ROOT, encoding: "utf8", timeout: 120_000 });
-    expect(r.status, r.stderr).toBe(0);
-    const [still, ratio, weighted] = r.stdout.trim().split(/\s+/);
+    ];
+    const [still, ratio, weighted] = python(code).split(/\s+/);
     expect(Number(still)).toBe(0);
     expect(Number(ratio)).toBeGreaterThan(0.9);
     expect(Number(ratio)).toBeLessThan(1.1);
@@ -76,15 +81,13 @@ describe.skipIf(skip !== null)(skip ?? "train_toy.py, every stage at toy scale",
     const code = [
       "import sys, json",
       "sys.path.insert(0, 'training')",
-      "from train_toy import swap_words, SWAP_SHAPES, SWAP_COLOURS",
+      "from train_toy import swap_map, SWAP_SHAPES, SWAP_COLOURS",
       "v = [w for w, _ in json.load(open('training/tokenizer.json'))['model']['vocab']]",
       "ids = [v.index('\u2581' + w) for w in 'a red ball and two blue stars move left'.split()] + [1]",
       "for cyc in (SWAP_SHAPES, SWAP_COLOURS):",
-      "    print(' '.join(v[i] if i > 1 else '</s>' for i in swap_words(ids, 'training/tokenizer.json', cyc)).replace('\u2581', ''))",
-    ].join("\n");
-    const r = spawnSync(TORCH_PY, ["-c", code], { cwd: ROOT, encoding: "utf8", timeout: 120_000 });
-    expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout.trim().split("\n")).toEqual([
+      "    print(' '.join(v[i] if i > 1 else '</s>' for i in (swap_map('training/tokenizer.json', cyc).get(t, t) for t in ids)).replace('\u2581', ''))",
+    ];
+    expect(python(code).split("\n")).toEqual([
       "a red square and two blue rings move left </s>",
       "a orange ball and two purple stars move left </s>",
     ]);
