@@ -13,10 +13,13 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { parseArgs } from "node:util";
+import { scriptArgs } from "./args.ts";
 import autocannon from "autocannon";
 
-const { values } = parseArgs({
+const USAGE = `usage: node bin/run-ts.js scripts/load.ts [--rates 25,50,100,200] [--seconds 5] [--connections 10]
+                                     [--workers 1] [--drain-seconds 300]`;
+
+const { values } = scriptArgs(USAGE, {
   options: {
     rates: { type: "string", default: "25,50,100,200" },
     seconds: { type: "string", default: "5" },

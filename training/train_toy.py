@@ -620,18 +620,29 @@ def stage_dit(args):
     total = 10**9 if args.steps is None else args.steps
     warm = 200
     clock = Clock()
+    stills = 0
     while step < total and clock() < args.minutes * 60 and not STOP["requested"]:
-        idx = np.sort(rng.choice(N, B, replace=False))
+        # Joint image and video training, as Wan is trained: every --dit-image-every'th step is
+        # a batch of 4x as many stills, the first latent frame of each clip (the causal VAE
+        # encodes pixel frame 0 alone, so it is exactly an image's latent), at about the cost of
+        # a video batch. Stills carry what a frame shows (shape, colour, size, place) from
+        # four times as many independent samples per step; videos alone carry the motion.
+        image = args.dit_image_every > 0 and step % args.dit_image_every == args.dit_image_every - 1
+        Bs = min(4 * B, N) if image else B
+        stills += int(image)
+        idx = np.sort(rng.choice(N, Bs, replace=False))
         rows = lat[torch.from_numpy(idx).to(dev)] if torch.is_tensor(lat) else torch.from_numpy(np.asarray(lat[idx]))
+        if image:
+            rows = rows[:, :, :1]
         x0 = (rows.to(dev).float() - mean) / std
         ids = torch.from_numpy(ids_all[idx]).to(dev)
-        drop = torch.from_numpy(rng.random(B) < 0.1).to(dev)  # CFG: 10% empty prompt (EOS only)
+        drop = torch.from_numpy(rng.random(Bs) < 0.1).to(dev)  # CFG: 10% empty prompt (EOS only)
         ids = torch.where(drop.unsqueeze(1), torch.zeros_like(ids), ids)
         ids[drop, 0] = 1
         mask = (ids != 0).long()
-        sigma = shift_sigma(torch.rand(B, device=dev), shift)
+        sigma = shift_sigma(torch.rand(Bs, device=dev), shift)
         noise = torch.randn_like(x0)
-        s = sigma.view(B, 1, 1, 1, 1)
+        s = sigma.view(Bs, 1, 1, 1, 1)
         xt = (1 - s) * x0 + s * noise
         target = noise - x0
         lr_max = args.lr or 3e-4
@@ -655,11 +666,13 @@ def stage_dit(args):
             # object pixels weigh 1 + dit_obj_weight, normalised so the mean weight is 1.
             mrows = obj_masks[torch.from_numpy(idx).to(dev)] if torch.is_tensor(obj_masks) else torch.from_numpy(np.asarray(obj_masks[idx]))
             m = mrows.to(dev).float().unsqueeze(1)
+            if image:
+                m = m[:, :, :1]
             w = 1 + args.dit_obj_weight * m
             with torch.no_grad():  # the unweighted loss on object and on background cells, for the log
                 parts = dict(zip(("loss_obj", "loss_bg"), cell_losses(err, m)))
         loss = (err * w).mean() / w.mean()
-        if args.dit_motion_weight > 0:
+        if args.dit_motion_weight > 0 and not image:
             motion = frame_change_loss(diff, w)
             loss = loss + args.dit_motion_weight * motion
             parts["loss_motion"] = motion.item()
@@ -673,11 +686,11 @@ def stage_dit(args):
             for k, v in list(dit.state_dict().items()) + [("t5." + k, v) for k, v in t5.state_dict().items()]:
                 ema[k].mul_(d).add_(v.detach().float(), alpha=1 - d)
         if step % 10 == 0:
-            log(args.run, "dit", step=step, loss=loss.item(), **parts, lr=lr, sec=clock())
+            log(args.run, "dit", step=step, loss=loss.item(), **parts, lr=lr, sec=clock(), **({"still": 1} if image else {}))
         if step % 200 == 0:
             save_ckpt(ckpt, dit=dit.state_dict(), t5=t5.state_dict(), opt=opt.state_dict(), ema=ema, step=step, batch=B, init_steps=init_steps, shift=shift)
     save_ckpt(ckpt, dit=dit.state_dict(), t5=t5.state_dict(), opt=opt.state_dict(), ema=ema, step=step, batch=B, init_steps=init_steps, shift=shift)
-    print(f"dit: {step} steps, checkpoint {ckpt}", flush=True)
+    print(f"dit: {step} steps" + (f" ({stills} of this invocation's on stills)" if stills else "") + f", checkpoint {ckpt}", flush=True)
 
 
 # ---------------------------------------------------------------------------------------
@@ -761,6 +774,12 @@ def stage_recon(args):
 SWAP_SHAPES = [("ball", "square", "triangle", "star", "ring", "diamond", "heart", "cross"),
                ("balls", "squares", "triangles", "stars", "rings", "diamonds", "hearts", "crosses")]
 SWAP_COLOURS = [("red", "orange", "yellow", "green", "blue", "purple", "pink", "white", "black", "brown")]
+# Direction and size-change words to their opposites (a camera pan's direction flips too).
+SWAP_MOTIONS = [("left", "right"), ("leftward", "rightward"), ("up", "down"), ("upward", "downward"),
+                ("upwards", "downwards"), ("top", "bottom"), ("upper", "lower"), ("rises", "falls"),
+                ("rise", "fall"), ("rising", "falling"), ("grows", "shrinks"), ("grow", "shrink"),
+                ("growing", "shrinking"), ("expands", "contracts"), ("expand", "contract"),
+                ("expanding", "contracting")]
 
 
 def swap_map(tokenizer_path, cycles):
@@ -775,8 +794,10 @@ def stage_probe(args):
     clip's prompt. A DiT that has bound the prompt to the objects does clearly better on object
     cells with the true prompt than with the empty one (text_gain_obj); one that draws the
     background from the prompt but not the objects shows a gain on background cells only.
-    shape_gain_obj / colour_gain_obj compare the true prompt with the same prompt whose shape /
-    colour words name other shapes / colours: near 0, the DiT ignores that word on the objects.
+    shape_gain_obj / colour_gain_obj / motion_gain_obj compare the true prompt with the same
+    prompt whose shape / colour words name other shapes / colours (motion: whose direction and
+    grow/shrink words name the opposite), on the clips whose prompt the swap changed: near 0,
+    the DiT ignores those words on the objects.
     Clips: every 7th of the run's encoded training clips (the run must use the model's VAE)."""
     dev = device_of(args)
     torch.manual_seed(args.seed)
@@ -804,12 +825,15 @@ def stage_probe(args):
         return torch.from_numpy(a).to(dev)
 
     true_ids = [meta["ids"][i] for i in idx]
+    SWAPS = {"shape": swap_map(args.tokenizer, SWAP_SHAPES), "colour": swap_map(args.tokenizer, SWAP_COLOURS),
+             "motion": swap_map(args.tokenizer, SWAP_MOTIONS)}
+    # The clips whose prompt a swap changes (a prompt without a direction word has no motion swap).
+    changed = {w: torch.tensor([any(t in mp for t in r) for r in true_ids], device=dev) for w, mp in SWAPS.items()}
     prompts = {"true": ids_of(true_ids),
                "other": ids_of([meta["ids"][(i + N // 2) % N] for i in idx]),
                "empty": ids_of([[1]] * B),  # EOS only, as in training's prompt dropout
                **{f"{word}_swap": ids_of([[m.get(t, t) for t in r] for r in true_ids])
-                  for word, m in (("shape", swap_map(args.tokenizer, SWAP_SHAPES)),
-                                  ("colour", swap_map(args.tokenizer, SWAP_COLOURS)))}}
+                  for word, m in SWAPS.items()}}
     rows = []
     for sigma in (0.99, 0.95, 0.8, 0.5, 0.2):  # 0.99: where the 4x latents' layout is still open
         g = torch.Generator(device=dev).manual_seed(args.seed + 1)
@@ -817,16 +841,24 @@ def stage_probe(args):
         xt = (1 - sigma) * x0 + sigma * noise
         target = noise - x0
         row = {"sigma": sigma}
+        errs = {}
         for name, ids in prompts.items():
             with torch.no_grad():
                 ctx = encode_text(t5, ids, (ids != 0).long())
                 pred = dit(xt, torch.full((B,), sigma * 1000.0, device=dev), ctx, seq_len(dit, xt))
-            obj, bg = cell_losses((pred.float() - target) ** 2, m)
+            errs[name] = (pred.float() - target) ** 2
+            obj, bg = cell_losses(errs[name], m)
             row[f"{name}_obj"], row[f"{name}_bg"] = round(obj, 4), round(bg, 4)
         for part in ("obj", "bg"):  # how much lower the loss is with the true prompt than with none
             row[f"text_gain_{part}"] = round(1 - row[f"true_{part}"] / row[f"empty_{part}"], 4)
-        for word in ("shape", "colour"):  # ... than with that one word of the prompt changed
-            row[f"{word}_gain_obj"] = round(1 - row["true_obj"] / row[f"{word}_swap_obj"], 4)
+        for word, rows_changed in changed.items():  # ... than with those words changed
+            k = rows_changed
+            row[f"{word}_clips"] = int(k.sum().item())
+            if not row[f"{word}_clips"]:
+                row[f"{word}_gain_obj"] = None
+                continue
+            true_obj, swap_obj = (cell_losses(errs[n][k], m[k])[0] for n in ("true", f"{word}_swap"))
+            row[f"{word}_gain_obj"] = round(1 - true_obj / max(swap_obj, 1e-12), 4)
         rows.append(row)
         print(json.dumps(row), flush=True)
     json.dump({"model": model, "clips": B, "rows": rows}, open(os.path.join(args.run, "probe.json"), "w"), indent=1)
@@ -950,6 +982,8 @@ def main(argv):
     ap.add_argument("--dit-obj-weight", type=float, default=4.0, help="dit: extra loss weight on latent cells with objects (latent_masks.npy)")
     ap.add_argument("--dit-motion-weight", type=float, default=0.0,
                     help="dit: weight of an extra loss on the error's change between consecutive latent frames (0: none)")
+    ap.add_argument("--dit-image-every", type=int, default=0,
+                    help="dit: every Nth step trains on 4x batch stills (each clip's first latent frame) instead of clips (0: never)")
     ap.add_argument("--dit-layers", type=int, default=0,
                     help="dit: blocks of a new run's DiT (default 6); kept in RUN/dit_config.json. With --dit-init from "
                          "fewer blocks, the extra blocks start as the identity (copies with zeroed output projections)")

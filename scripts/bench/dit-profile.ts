@@ -7,13 +7,15 @@
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
-import { parseArgs } from "node:util";
+import { scriptArgs } from "../args.ts";
 import { ortRuntime } from "../../src/engine/runtime-ort.ts";
 import { loadAll } from "../../src/engine/safetensors.ts";
 import { weightMapFromFiles } from "../../src/engine/weights.ts";
 import { parseWanConfig, preset } from "../../src/models/wan/config.ts";
 import { WanDiT } from "../../src/models/wan/model.ts";
 import { BENCH_DIR, benchWeightsPath } from "./dit.ts";
+
+const USAGE = `usage: npm run bench -- dit-profile [--layers 4] [--tokens 7800] [--threads 2] [--dir DIR]`;
 
 interface TraceEvent {
   cat: string;
@@ -23,7 +25,7 @@ interface TraceEvent {
 }
 
 export async function benchDitProfile(argv: string[]): Promise<void> {
-  const { values } = parseArgs({
+  const { values } = scriptArgs(USAGE, {
     args: argv,
     options: {
       layers: { type: "string", default: "4" },

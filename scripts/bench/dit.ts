@@ -11,7 +11,7 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
+import { scriptArgs } from "../args.ts";
 import { writeRandomWeights } from "../../src/engine/random-weights.ts";
 import { loadAll, writeSafetensors } from "../../src/engine/safetensors.ts";
 import { f32 } from "../../src/engine/tensor.ts";
@@ -21,6 +21,9 @@ import { wanParams } from "../../src/models/wan/model.ts";
 import { FFN_ROWS } from "../../src/models/wan/transformer.ts";
 import { cpuHasAvx512, cpuHasBf16 } from "./openblas.ts";
 import { BenchWorker } from "./worker.ts";
+
+const USAGE = `usage: npm run bench -- dit [--tokens 1560,7800] [--reps 3] [--reps-large 2] [--threads 2] [--precisions f32,int8]
+         [--dir DIR] [--no-torch] [--torch-bf16 auto|on|off] [--layers N] [--ffn-rows N]`;
 
 /** Latent sizes for a token count at 480×832 (latent 60×104, grid 30×52 = 1,560 tokens per latent frame). */
 const SHAPES: Record<number, [number, number, number]> = { 1560: [1, 60, 104], 7800: [5, 60, 104] };
@@ -71,7 +74,7 @@ export function rand(n: number, seed: number): Float32Array {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 export async function benchDit(argv: string[]): Promise<void> {
-  const { values } = parseArgs({
+  const { values } = scriptArgs(USAGE, {
     args: argv,
     options: {
       tokens: { type: "string", default: "1560,7800" },

@@ -17,7 +17,7 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
+import { scriptArgs } from "../args.ts";
 import { compile } from "../../src/engine/compile.ts";
 import { Graph, Scope } from "../../src/engine/graph.ts";
 import { attention, linearRaw } from "../../src/engine/ops/index.ts";
@@ -30,6 +30,8 @@ import { preset } from "../../src/models/wan/config.ts";
 import { BENCH_DIR, rand } from "./dit.ts";
 import { openblasEnv } from "./openblas.ts";
 import { TORCH_PYTHON } from "./worker.ts";
+
+const USAGE = `usage: npm run bench -- kernels [--tokens 1560,7800] [--reps 3] [--threads 2] [--dir DIR]`;
 
 /** Rows (tokens) of each kernel's output that reel returns and torch's is checked against. */
 const OUT_ROWS = 8;
@@ -91,7 +93,7 @@ function median(xs: number[]): number {
 }
 
 export async function benchKernels(argv: string[]): Promise<void> {
-  const { values } = parseArgs({
+  const { values } = scriptArgs(USAGE, {
     args: argv,
     options: {
       tokens: { type: "string", default: "1560,7800" },

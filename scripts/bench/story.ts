@@ -14,7 +14,9 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { parseArgs } from "node:util";
+import { scriptArgs } from "../args.ts";
+
+const USAGE = `usage: npm run bench -- story [--model reel-toy] [--reps 3] [--threads 2]`;
 
 const PROMPTS = [
   "a red ball bounces to the right over green grass",
@@ -30,7 +32,7 @@ interface Summary {
 }
 
 export async function benchStory(argv: string[]): Promise<void> {
-  const { values } = parseArgs({
+  const { values } = scriptArgs(USAGE, {
     args: argv,
     options: {
       model: { type: "string", default: "reel-toy" },

@@ -13,10 +13,12 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { parseArgs } from "node:util";
+import { scriptArgs } from "../args.ts";
 import { resolveModel } from "../../src/models/discovery.ts";
 import { UmT5Tokenizer } from "../../src/models/t5/tokenizer.ts";
 import { openblasEnv } from "./openblas.ts";
+
+const USAGE = `usage: npm run bench -- toy [--model reel-toy] [--reps 1] [--threads 2] [--no-torch]`;
 
 const PROMPTS = [
   "a red ball bounces to the right over green grass",
@@ -29,7 +31,7 @@ const PROMPTS = [
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 export async function benchToy(argv: string[]): Promise<void> {
-  const { values } = parseArgs({
+  const { values } = scriptArgs(USAGE, {
     args: argv,
     options: {
       model: { type: "string", default: "reel-toy" },

@@ -7,12 +7,14 @@
  * usage: node bin/run-ts.js scripts/toy/build-tokenizer.ts OUT.json [--samples 50000]
  */
 import { writeFileSync } from "node:fs";
-import { parseArgs } from "node:util";
+import { scriptArgs } from "../args.ts";
 import { unigramTokenizerJson } from "../../src/models/t5/tokenizer-json.ts";
 import { captionScene } from "../../src/toyworld/caption.ts";
 import { sampleWorld } from "../../src/toyworld/world.ts";
 
-const { values, positionals } = parseArgs({
+const USAGE = `usage: node bin/run-ts.js scripts/toy/build-tokenizer.ts OUT.json [--samples 50000]`;
+
+const { values, positionals } = scriptArgs(USAGE, {
   allowPositionals: true,
   options: { samples: { type: "string", default: "50000" } },
 });

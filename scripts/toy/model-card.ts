@@ -17,7 +17,7 @@
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
+import { scriptArgs } from "../args.ts";
 import { ortRuntime } from "../../src/engine/runtime-ort.ts";
 import type { RgbFrame } from "../../src/media/frames.ts";
 import { writePng } from "../../src/media/image-io.ts";
@@ -34,7 +34,10 @@ import {
   type VideoEvaluation,
 } from "../../src/toyworld/index.ts";
 
-const { values } = parseArgs({
+const USAGE = `usage: node bin/run-ts.js scripts/toy/model-card.ts [--model models/reel-toy] [--count 200] [--run DIR]
+         [--status FILE.md] [--training FILE.md] [--recon DIR] [--finish DIR ...]`;
+
+const { values } = scriptArgs(USAGE, {
   options: {
     model: { type: "string", default: "models/reel-toy" },
     count: { type: "string", default: "200" },

@@ -10,13 +10,18 @@
  * the seeds of one stream in order (training/toy_data.py's workers).
  */
 import { readFileSync } from "node:fs";
-import { parseArgs } from "node:util";
+import { scriptArgs } from "../args.ts";
 import { UmT5Tokenizer } from "../../src/models/t5/tokenizer.ts";
 import { captionScene } from "../../src/toyworld/caption.ts";
 import { renderSceneWithMasks } from "../../src/toyworld/render.ts";
 import { sampleWorld } from "../../src/toyworld/world.ts";
 
-const { values } = parseArgs({
+const USAGE = `usage: node bin/run-ts.js scripts/toy/stream.ts --seed S --count N [--stride K] [--frames 17]
+         [--size 128] [--tokenizer tokenizer.json --text-len 32] [--masks]
+Clip i has seed S + i·K (K = 1 by default): K streams from S, S+1, ..., S+K−1 together give
+the seeds of one stream in order (training/toy_data.py's workers).`;
+
+const { values } = scriptArgs(USAGE, {
   options: {
     seed: { type: "string", default: "0" },
     count: { type: "string", default: "1" },

@@ -77,19 +77,20 @@ describe.skipIf(skip !== null)(skip ?? "train_toy.py, every stage at toy scale",
     expect(weighted).toBe("True");
   });
 
-  it("probe's word swaps: a prompt's shape / colour words become other shapes' / colours', nothing else changes", () => {
+  it("probe's word swaps: a prompt's shape / colour / direction words become other shapes' / colours' / the opposite", () => {
     const code = [
       "import sys, json",
       "sys.path.insert(0, 'training')",
-      "from train_toy import swap_map, SWAP_SHAPES, SWAP_COLOURS",
+      "from train_toy import swap_map, SWAP_SHAPES, SWAP_COLOURS, SWAP_MOTIONS",
       "v = [w for w, _ in json.load(open('training/tokenizer.json'))['model']['vocab']]",
       "ids = [v.index('\u2581' + w) for w in 'a red ball and two blue stars move left'.split()] + [1]",
-      "for cyc in (SWAP_SHAPES, SWAP_COLOURS):",
+      "for cyc in (SWAP_SHAPES, SWAP_COLOURS, SWAP_MOTIONS):",
       "    print(' '.join(v[i] if i > 1 else '</s>' for i in (swap_map('training/tokenizer.json', cyc).get(t, t) for t in ids)).replace('\u2581', ''))",
     ];
     expect(python(code).split("\n")).toEqual([
       "a red square and two blue rings move left </s>",
       "a orange ball and two purple stars move left </s>",
+      "a red ball and two blue stars move right </s>",
     ]);
   });
 
@@ -126,6 +127,11 @@ describe.skipIf(skip !== null)(skip ?? "train_toy.py, every stage at toy scale",
     expect(train("dit", "--steps", "2", "--batch", "2", "--no-bf16", "--dit-motion-weight", "1")).toMatch(
       /resumed dit at step 1\n[\s\S]*dit: 2 steps/,
     );
+    // Joint image-video training: with --dit-image-every 1 every step is a batch of stills (each
+    // clip's first latent frame; 4x the batch, capped at the run's clip count).
+    expect(train("dit", "--steps", "3", "--batch", "2", "--no-bf16", "--dit-image-every", "1")).toMatch(
+      /resumed dit at step 2\n[\s\S]*dit: 3 steps \(1 of this invocation's on stills\)/,
+    );
     expect(train("export", "--out", model)).toMatch(/exported/);
     const reel = JSON.parse(readFileSync(join(model, "reel.json"), "utf8"));
     expect(reel.defaults.shift).toBe(5);
@@ -134,17 +140,18 @@ describe.skipIf(skip !== null)(skip ?? "train_toy.py, every stage at toy scale",
     const probe = JSON.parse(readFileSync(join(run, "probe.json"), "utf8"));
     expect(probe.rows.map((r: { sigma: number }) => r.sigma)).toEqual([0.99, 0.95, 0.8, 0.5, 0.2]);
     for (const r of probe.rows)
-      for (const k of ["true_obj", "text_gain_bg", "shape_gain_obj", "colour_gain_obj"])
-        expect(Number.isFinite(r[k]), k).toBe(true);
+      // A word gain is over the clips whose prompt the swap changed (none: null).
+      for (const k of ["true_obj", "text_gain_bg", "shape_gain_obj", "colour_gain_obj", "motion_gain_obj"])
+        expect(Number.isFinite(r[k]) || (r[k] === null && r[k.replace("gain_obj", "clips")] === 0), k).toBe(true);
     expect(reel.training).toMatchObject({
-      dit_steps: 2,
-      dit_steps_total: 2,
+      dit_steps: 3,
+      dit_steps_total: 3,
       vae_steps: 3,
       vae_steps_total: 3,
       clips: 4,
     });
     // Each weight file's metadata counts that part's own steps.
-    expect(readHeader(join(model, "diffusion_pytorch_model.safetensors")).metadata.steps).toBe("2");
+    expect(readHeader(join(model, "diffusion_pytorch_model.safetensors")).metadata.steps).toBe("3");
     expect(readHeader(join(model, "Wan2.1_VAE.safetensors")).metadata.steps).toBe("3");
     generateWith(model, "clip.mp4");
   });
@@ -158,12 +165,12 @@ describe.skipIf(skip !== null)(skip ?? "train_toy.py, every stage at toy scale",
     expect(trainIn("run2", "vae", ...tiny, "--steps", "1")).toMatch(/resumed vae at step 0[\s\S]*vae: 1 steps/);
     expect(trainIn("run2", "latents", "--count", "4")).toMatch(/latents: 4 clips/);
     expect(trainIn("run2", "dit", "--dit-init", model, "--steps", "1", "--batch", "2", "--no-bf16")).toMatch(
-      /dit initialised from .* \(2 steps in all; 6 blocks, FFN 768, patch 2x2\)[\s\S]*dit: 1 steps/,
+      /dit initialised from .* \(3 steps in all; 6 blocks, FFN 768, patch 2x2\)[\s\S]*dit: 1 steps/,
     );
     const model2 = join(tmp.dir, "model2");
     expect(trainIn("run2", "export", "--out", model2)).toMatch(/exported/);
     const reel = JSON.parse(readFileSync(join(model2, "reel.json"), "utf8"));
-    expect(reel.training).toMatchObject({ dit_steps: 1, dit_steps_total: 3, vae_steps: 1, vae_steps_total: 4 });
+    expect(reel.training).toMatchObject({ dit_steps: 1, dit_steps_total: 4, vae_steps: 1, vae_steps_total: 4 });
     // The probe: losses on object and background cells with the true, empty and another prompt.
     expect(trainIn("run2", "probe", "--model", model2, "--count", "3")).toMatch(/probe: 3 clips/);
     const probe = JSON.parse(readFileSync(join(tmp.dir, "run2", "probe.json"), "utf8"));
@@ -191,7 +198,7 @@ describe.skipIf(skip !== null)(skip ?? "train_toy.py, every stage at toy scale",
     trainIn("run3", "latents", "--count", "2");
     const grow = ["--dit-init", model, "--dit-layers", "9", "--dit-ffn", "1024", "--batch", "2", "--no-bf16"];
     expect(trainIn("run3", "dit", ...grow, "--steps", "0")).toMatch(
-      /\(2 steps in all; 9 blocks, FFN 1024, patch 2x2\)[\s\S]*dit: 0 steps/,
+      /\(3 steps in all; 9 blocks, FFN 1024, patch 2x2\)[\s\S]*dit: 0 steps/,
     );
     const model3 = join(tmp.dir, "model3");
     trainIn("run3", "export", "--out", model3);
