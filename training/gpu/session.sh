@@ -39,7 +39,7 @@ T=("$PY" training/train_toy.py)
 "${T[@]}" latents --run "$R" --cuda --count "$CLIPS" --workers "$WORKERS" --threads 2 | tail -n 1 | tee -a "$OUT/session.log"
 log "latents done"
 "${T[@]}" dit --run "$R" --cuda --dit-init .gpu/init --dit-layers "$LAYERS" --dit-patch "$PATCH" --batch "$BATCH" --lr "$LR" \
-  --decay-steps 0 --minutes "$MIN" | awk 'NR % 50 == 1 || /steps|init/' | tee -a "$OUT/session.log"
+  --decay-steps 0 --minutes "$MIN" --dit-motion-weight 1 | awk 'NR % 50 == 1 || /steps|init/' | tee -a "$OUT/session.log"
 "${T[@]}" export --run "$R" --out "$WORK/model" | tee -a "$OUT/session.log"
 tar -C "$WORK" -cf "$OUT/model.tar" model
 cp "$R/dit.log.jsonl" "$OUT/"
