@@ -139,8 +139,8 @@ describe.skipIf(skip !== null)(skip ?? "train_toy.py, every stage at toy scale",
     expect(train("probe", "--model", model, "--count", "2", "--no-bf16")).toMatch(/probe: 2 clips/);
     const probe = JSON.parse(readFileSync(join(run, "probe.json"), "utf8"));
     expect(probe.rows.map((r: { sigma: number }) => r.sigma)).toEqual([0.99, 0.95, 0.8, 0.5, 0.2]);
+    // A word gain is over the clips whose prompt the swap changed (none: null).
     for (const r of probe.rows)
-      // A word gain is over the clips whose prompt the swap changed (none: null).
       for (const k of ["true_obj", "text_gain_bg", "shape_gain_obj", "colour_gain_obj", "motion_gain_obj"])
         expect(Number.isFinite(r[k]) || (r[k] === null && r[k.replace("gain_obj", "clips")] === 0), k).toBe(true);
     expect(reel.training).toMatchObject({
