@@ -825,15 +825,15 @@ def stage_probe(args):
         return torch.from_numpy(a).to(dev)
 
     true_ids = [meta["ids"][i] for i in idx]
-    SWAPS = {"shape": swap_map(args.tokenizer, SWAP_SHAPES), "colour": swap_map(args.tokenizer, SWAP_COLOURS),
+    swaps = {"shape": swap_map(args.tokenizer, SWAP_SHAPES), "colour": swap_map(args.tokenizer, SWAP_COLOURS),
              "motion": swap_map(args.tokenizer, SWAP_MOTIONS)}
     # The clips whose prompt a swap changes (a prompt without a direction word has no motion swap).
-    changed = {w: torch.tensor([any(t in mp for t in r) for r in true_ids], device=dev) for w, mp in SWAPS.items()}
+    changed = {w: torch.tensor([any(t in mp for t in r) for r in true_ids], device=dev) for w, mp in swaps.items()}
     prompts = {"true": ids_of(true_ids),
                "other": ids_of([meta["ids"][(i + N // 2) % N] for i in idx]),
                "empty": ids_of([[1]] * B),  # EOS only, as in training's prompt dropout
                **{f"{word}_swap": ids_of([[m.get(t, t) for t in r] for r in true_ids])
-                  for word, m in SWAPS.items()}}
+                  for word, m in swaps.items()}}
     rows = []
     for sigma in (0.99, 0.95, 0.8, 0.5, 0.2):  # 0.99: where the 4x latents' layout is still open
         g = torch.Generator(device=dev).manual_seed(args.seed + 1)
@@ -851,8 +851,7 @@ def stage_probe(args):
             row[f"{name}_obj"], row[f"{name}_bg"] = round(obj, 4), round(bg, 4)
         for part in ("obj", "bg"):  # how much lower the loss is with the true prompt than with none
             row[f"text_gain_{part}"] = round(1 - row[f"true_{part}"] / row[f"empty_{part}"], 4)
-        for word, rows_changed in changed.items():  # ... than with those words changed
-            k = rows_changed
+        for word, k in changed.items():  # ... than with those words changed (on the clips they change)
             row[f"{word}_clips"] = int(k.sum().item())
             if not row[f"{word}_clips"]:
                 row[f"{word}_gain_obj"] = None
