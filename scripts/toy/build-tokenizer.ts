@@ -20,7 +20,7 @@ const { values, positionals } = scriptArgs(USAGE, {
 });
 const out = positionals[0];
 if (!out) {
-  process.stderr.write("usage: build-tokenizer.ts OUT.json [--samples N]\n");
+  process.stderr.write(`${USAGE}\n`);
   process.exit(2);
 }
 const words = new Map<string, number>();

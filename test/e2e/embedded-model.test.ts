@@ -68,7 +68,7 @@ describe.skipIf(!hasFfmpeg)(hasFfmpeg ? "embedded model (README command)" : "SKI
 
   // The shipped model names its background reliably (MODEL_CARD.md: 86% over 200 held-out
   // prompts; these prompts were right for seeds 0-3 with the fourth release and for seed 2 with
-  // the fifth to eighth, the only one rechecked). A pipeline or weight regression (text conditioning, latent statistics, VAE decode) breaks this first.
+  // the fifth to ninth, the only one rechecked). A pipeline or weight regression (text conditioning, latent statistics, VAE decode) breaks this first.
   it.each([
     ["a red ball bounces to the right over green grass", "grass"],
     ["a yellow star drifts left under an orange sunset", "sunset"],
@@ -82,7 +82,7 @@ describe.skipIf(!hasFfmpeg)(hasFfmpeg ? "embedded model (README command)" : "SKI
   });
 
   // Issue 4's test "the evaluator confirms colour and direction" cannot pass honestly yet: the
-  // shipped model (eighth release) scores colour 66% and motion 16% over 200 held-out prompts
+  // shipped model (ninth release) scores colour 68% and motion 15% over 200 held-out prompts
   // (its objects are often the right colour but are blobs that rarely move the named way;
   // with the fourth release, on five fixed prompts × seeds 0-3, colour was right in 8 of 20
   // clips and direction in none).

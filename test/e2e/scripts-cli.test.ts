@@ -28,14 +28,7 @@ describe("scripts' flags", () => {
   });
 
   it("a bench's flags go through the same checks", () => {
-    const r = spawnSync(
-      process.execPath,
-      [join(ROOT, "bin/run-ts.js"), join(ROOT, "scripts/bench.ts"), "toy", "--rep", "2"],
-      {
-        encoding: "utf8",
-        timeout: 60_000,
-      },
-    );
+    const r = script("scripts/bench.ts", "toy", "--rep", "2");
     expect(r.status).toBe(2);
     expect(r.stderr).toContain("Unknown option '--rep'");
     expect(r.stderr).toContain("usage: npm run bench -- toy");
