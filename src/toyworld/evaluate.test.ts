@@ -131,6 +131,31 @@ describe("evaluator", () => {
     expect(r.overall!).toBeGreaterThan(0.9);
   });
 
+  it("reports what each object's motion was read from (displacement, area ratio)", () => {
+    // Single static-camera objects of the rendered scenes: the numbers agree with the truth.
+    let moves = 0;
+    let sizes = 0;
+    samples.forEach((s, i) => {
+      const [o] = s.scene.objects;
+      if (s.scene.objects.length !== 1 || s.scene.camera !== "static" || !o) return;
+      const d = evaluateVideo(s.frames, s.caption.text).detected.objects[0]!;
+      expect(d.radius).toBeGreaterThan(0);
+      if (o.motion === "move-right" || o.motion === "move-left") {
+        moves++;
+        expect(Math.sign(d.dx), `${i} ${o.motion}`).toBe(o.motion === "move-right" ? 1 : -1);
+        expect(Math.abs(d.dx)).toBeGreaterThan(0.1);
+        expect(Math.abs(Math.log(d.areaRatio))).toBeLessThan(0.2);
+      }
+      if (o.motion === "grow" || o.motion === "shrink") {
+        sizes++;
+        expect(d.areaRatio > 1, `${i} ${o.motion}`).toBe(o.motion === "grow");
+        expect(Math.hypot(d.dx, d.dy)).toBeLessThan(0.1);
+      }
+    });
+    expect(moves).toBeGreaterThan(0);
+    expect(sizes).toBeGreaterThan(0);
+  });
+
   it("returns per-attribute checks and aggregates them as JSON", () => {
     const s = samples[0]!;
     const e = evaluateVideo(s.frames, s.caption.text);

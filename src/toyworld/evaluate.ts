@@ -40,7 +40,12 @@ export interface VideoEvaluation {
   readonly score: number | null;
   readonly quality: VideoAnalysis["quality"];
   readonly detected: {
-    readonly objects: readonly Pick<DetectedObject, "colour" | "shape" | "size" | "motion" | "speed">[];
+    readonly objects: readonly (Pick<DetectedObject, "colour" | "shape" | "size" | "motion" | "speed" | "radius"> & {
+      /** What the motion was read from: net displacement (frame heights), last/first area. */
+      readonly dx: number;
+      readonly dy: number;
+      readonly areaRatio: number;
+    })[];
     readonly background: string;
     readonly camera: string;
   };
@@ -134,11 +139,25 @@ export function scoreAnalysis(a: VideoAnalysis, prompt: string | PromptAttrs): V
     score: checks.length ? checks.filter((c) => c.correct).length / checks.length : null,
     quality: a.quality,
     detected: {
-      objects: a.objects.map(({ colour, shape, size, motion, speed }) => ({ colour, shape, size, motion, speed })),
+      objects: a.objects.map(({ colour, shape, size, motion, speed, radius, detail }) => ({
+        colour,
+        shape,
+        size,
+        motion,
+        speed,
+        radius: round3(radius),
+        dx: round3(detail.dx),
+        dy: round3(detail.dy),
+        areaRatio: round3(detail.areaRatio),
+      })),
       background: a.background,
       camera: a.camera,
     },
   };
+}
+
+function round3(x: number): number {
+  return Math.round(x * 1000) / 1000;
 }
 
 /** Scores one video (RGB frames) against one prompt. */

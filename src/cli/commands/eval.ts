@@ -27,7 +27,8 @@ const USAGE = `usage:
   Prompt i (from 0) is generated with seed S + i (S defaults to 0). Prints per-attribute accuracy
   (with misses: what was detected where the check failed) and an overall score as JSON;
   --details FILE writes one JSON line per video with every check (expected, detected, correct)
-  and the objects, background and camera the evaluator found.
+  and the objects (with the displacement dx, dy in frame heights and the last/first area ratio
+  their motion was read from), background and camera the evaluator found.
 `;
 
 /** One JSON line per video: enough to see why an attribute was missed. */
