@@ -29,7 +29,6 @@ import {
   captionScene,
   evaluateFolder,
   evaluateVideo,
-  MOTIONS,
   sampleWorld,
   type AttributeAccuracy,
   type VideoEvaluation,
@@ -107,21 +106,6 @@ const formatMisses = (a: AttributeAccuracy, top = 6) => {
   const shown = a.misses.slice(0, top).map((m) => `${m.detected} ${m.count}`);
   const rest = a.misses.slice(top).reduce((n, m) => n + m.count, 0);
   return `${[...shown, ...(rest ? [`other ${rest}`] : [])].join(", ")} (${wrong} wrong of ${a.total})`;
-};
-/** "move-right 5/14, ..., stay 9/12": motion accuracy by the motion the prompt named, in vocabulary order. */
-const motionByKind = (es: readonly VideoEvaluation[]) => {
-  const tally = new Map<string, [number, number]>();
-  for (const e of es)
-    for (const c of e.checks) {
-      if (c.attribute !== "motion") continue;
-      const t = tally.get(String(c.expected)) ?? [0, 0];
-      tally.set(String(c.expected), [t[0] + (c.correct ? 1 : 0), t[1] + 1]);
-    }
-  const order = (k: string) => (MOTIONS as readonly string[]).indexOf(k);
-  return [...tally.entries()]
-    .sort((a, b) => order(a[0]) - order(b[0]))
-    .map(([k, [ok, n]]) => `${k} ${ok}/${n}`)
-    .join(", ");
 };
 const pct = (x: number | null | undefined) => (x === null || x === undefined ? "–" : `${(100 * x).toFixed(1)}%`);
 // Extra columns: clips finished by the DiT from a noise level (highest first), then the VAE ceiling.
@@ -221,7 +205,7 @@ What the evaluator saw where an attribute was wrong (detected value and how ofte
 object matched, or for shape an outline close to no reference shape, a blob):
 ${(["colour", "shape", "motion", "size"] as const).map((a) => `- ${a}: ${formatMisses(report.attributes[a])}`).join("\n")}
 
-Motion by the motion the prompt named (correct/total): ${motionByKind(evals)}.
+Motion by the motion the prompt named (correct/total): ${report.attributes.motion.byExpected.map((b) => `${b.expected} ${b.correct}/${b.total}`).join(", ")}.
 ${recon ? `\nVAE ceiling: the same evaluator on held-out clips passed through the VAE alone (encode, decode),\nwritten by \`training/train_toy.py recon\`; the whole model cannot score above it.\n` : ""}${finished.length ? `\nFinished from σ: the same held-out clips encoded, noised to σ (seeded) and finished by this model's DiT\n(Euler, 20 steps, the default guidance; \`training/train_toy.py recon --from-sigma σ --model M\`). From a\nlow σ the clip's layout is given and the DiT only has to sharpen it; from σ near 1 it has to make\nthe layout itself, as in generation. Where the score falls between two columns is where\ngeneration loses what the VAE can keep.\n` : ""}
 Targets from the issue: colour ≥ 85%, motion ≥ 70%, background ≥ 80%, shape ≥ 60%.
 Generation time per clip during this evaluation (2 threads, in process, sessions warm): median

@@ -100,7 +100,22 @@ describe("evaluator", () => {
       ).toBe(s.total - s.correct);
       for (let i = 1; i < s.misses.length; i++)
         expect(s.misses[i - 1]!.count).toBeGreaterThanOrEqual(s.misses[i]!.count);
+      // By named value: the same checks, split by what the prompt (here scene i+1) named.
+      expect(
+        s.byExpected.reduce((n, b) => n + b.total, 0),
+        a,
+      ).toBe(s.total);
+      expect(
+        s.byExpected.reduce((n, b) => n + b.correct, 0),
+        a,
+      ).toBe(s.correct);
     }
+    const named = new Map<string, number>();
+    samples.forEach((_, i) => {
+      const b = samples[(i + 1) % N]!.scene.background;
+      named.set(b, (named.get(b) ?? 0) + 1);
+    });
+    expect(new Map(r.attributes.background.byExpected.map((b) => [b.expected, b.total]))).toEqual(named);
   });
 
   it("reports lower quality for blurred and flickering videos", () => {

@@ -182,6 +182,8 @@ export interface AttributeAccuracy {
    * grow/shrink (objects that change size) versus stay versus another direction.
    */
   misses: Miss[];
+  /** Accuracy by the value the prompt named (e.g. motion: move-up 2/14, grow 7/30), by name. */
+  byExpected: { expected: string; correct: number; total: number }[];
 }
 
 export interface EvaluationReport {
@@ -202,9 +204,15 @@ function mean(xs: readonly number[]): number | null {
 /** Aggregates evaluations: per-attribute accuracy, overall accuracy, mean quality. */
 export function aggregate(evals: readonly VideoEvaluation[], ids?: readonly string[]): EvaluationReport {
   const attributes = Object.fromEntries(
-    ATTRIBUTES.map((a): [Attribute, AttributeAccuracy] => [a, { correct: 0, total: 0, accuracy: null, misses: [] }]),
+    ATTRIBUTES.map((a): [Attribute, AttributeAccuracy] => [
+      a,
+      { correct: 0, total: 0, accuracy: null, misses: [], byExpected: [] },
+    ]),
   ) as Record<Attribute, AttributeAccuracy>;
   const tallies = new Map<Attribute, Map<string, number>>(ATTRIBUTES.map((a) => [a, new Map()]));
+  const named = new Map<Attribute, Map<string, { correct: number; total: number }>>(
+    ATTRIBUTES.map((a) => [a, new Map()]),
+  );
   let correct = 0;
   let total = 0;
   for (const e of evals)
@@ -212,6 +220,9 @@ export function aggregate(evals: readonly VideoEvaluation[], ids?: readonly stri
       const s = attributes[c.attribute];
       s.total++;
       total++;
+      const byValue = named.get(c.attribute)!;
+      const v = byValue.get(String(c.expected)) ?? { correct: 0, total: 0 };
+      byValue.set(String(c.expected), { correct: v.correct + (c.correct ? 1 : 0), total: v.total + 1 });
       if (c.correct) {
         s.correct++;
         correct++;
@@ -226,6 +237,9 @@ export function aggregate(evals: readonly VideoEvaluation[], ids?: readonly stri
     s.misses = [...tallies.get(a)!.entries()]
       .map(([detected, count]) => ({ detected, count }))
       .sort((x, y) => y.count - x.count || x.detected.localeCompare(y.detected));
+    s.byExpected = [...named.get(a)!.entries()]
+      .map(([expected, v]) => ({ expected, ...v }))
+      .sort((x, y) => x.expected.localeCompare(y.expected));
   }
   return {
     count: evals.length,

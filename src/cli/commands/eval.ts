@@ -25,7 +25,8 @@ const USAGE = `usage:
             [--sampler unipc|dpm++|euler] [--precision f32|int8] [--details FILE]
 
   Prompt i (from 0) is generated with seed S + i (S defaults to 0). Prints per-attribute accuracy
-  (with misses: what was detected where the check failed) and an overall score as JSON;
+  (with misses: what was detected where the check failed; byExpected: accuracy by the value the
+  prompt named) and an overall score as JSON;
   --details FILE writes one JSON line per video with every check (expected, detected, correct)
   and the objects (with the displacement dx, dy in frame heights and the last/first area ratio
   their motion was read from), background and camera the evaluator found.
