@@ -567,6 +567,7 @@ def stage_dit(args):
     opt = torch.optim.AdamW(params, lr=args.lr or 3e-4, weight_decay=0.01, betas=(0.9, 0.99))
     ckpt = os.path.join(args.run, "dit.pt")
     step = init_steps = 0
+    history = []  # one entry per invocation of this stage on this checkpoint (see invocation() below)
     shift = args.shift if args.shift is not None else TRAIN_SHIFT
     if os.path.exists(ckpt):
         st = torch.load(ckpt, map_location=dev)
@@ -575,6 +576,7 @@ def stage_dit(args):
         opt.load_state_dict(st["opt"])
         ema = st["ema"]
         step, init_steps = st["step"], st.get("init_steps", 0)
+        history = st.get("history", [])
         shift = args.shift if args.shift is not None else st.get("shift", TRAIN_SHIFT)
         print(f"resumed dit at step {step}" + (f" (sigma shift {st.get('shift', TRAIN_SHIFT):g} -> {shift:g})"
                                                if shift != st.get("shift", TRAIN_SHIFT) else ""), flush=True)
@@ -621,6 +623,14 @@ def stage_dit(args):
     warm = 200
     clock = Clock()
     stills = 0
+    start_step = step
+
+    def invocation():
+        """This invocation's share of the checkpoint's steps: which steps, how many on stills, the
+        batch of each kind. The checkpoint keeps the list (a copied dit.pt carries it), so an
+        export can say what its last invocation trained, not only the run's step count."""
+        return {"from": start_step, "to": step, "stills": stills, "batch": B,
+                "still_batch": min(4 * B, N) if args.dit_image_every > 0 else 0, "sec": round(clock())}
     while step < total and clock() < args.minutes * 60 and not STOP["requested"]:
         # Joint image and video training, as Wan is trained: every --dit-image-every'th step is
         # a batch of 4x as many stills, the first latent frame of each clip (the causal VAE
@@ -688,8 +698,10 @@ def stage_dit(args):
         if step % 10 == 0:
             log(args.run, "dit", step=step, loss=loss.item(), **parts, lr=lr, sec=clock(), **({"still": 1} if image else {}))
         if step % 200 == 0:
-            save_ckpt(ckpt, dit=dit.state_dict(), t5=t5.state_dict(), opt=opt.state_dict(), ema=ema, step=step, batch=B, init_steps=init_steps, shift=shift)
-    save_ckpt(ckpt, dit=dit.state_dict(), t5=t5.state_dict(), opt=opt.state_dict(), ema=ema, step=step, batch=B, init_steps=init_steps, shift=shift)
+            save_ckpt(ckpt, dit=dit.state_dict(), t5=t5.state_dict(), opt=opt.state_dict(), ema=ema, step=step, batch=B, init_steps=init_steps, shift=shift,
+                      history=history + [invocation()])
+    save_ckpt(ckpt, dit=dit.state_dict(), t5=t5.state_dict(), opt=opt.state_dict(), ema=ema, step=step, batch=B, init_steps=init_steps, shift=shift,
+              history=history + [invocation()])
     print(f"dit: {step} steps" + (f" ({stills} of this invocation's on stills)" if stills else "") + f", checkpoint {ckpt}", flush=True)
 
 
@@ -937,7 +949,9 @@ def stage_export(args):
         "training": {"dit_steps": st["step"], "dit_steps_total": st["step"] + st.get("init_steps", 0),
                      "ema": args.ema, "batch": st.get("batch", 32),
                      "clips": json.load(open(os.path.join(args.run, "latents.json")))["done"],
-                     "vae_steps": vst["step"], "vae_steps_total": vst["step"] + vst.get("init_steps", 0)},
+                     "vae_steps": vst["step"], "vae_steps_total": vst["step"] + vst.get("init_steps", 0),
+                     # The checkpoint's invocations of `dit` (none recorded before this field existed)
+                     **({"dit_invocations": st["history"]} if st.get("history") else {})},
     }
     json.dump(reel, open(os.path.join(out, "reel.json"), "w"), indent=2)
     print(f"exported to {out}", flush=True)

@@ -140,13 +140,29 @@ const training = values.training
   ? readFileSync(values.training, "utf8").trim()
   : "`training/train_toy.py` (PyTorch reference modules in `reference/`), seeded and resumable: VAE, then latents of the training clips, then DiT and text encoder jointly (flow matching, v = ε − x₀).";
 const median = [...times].sort((a, b) => a - b)[Math.floor(times.length / 2)]!;
-// "1,500 in this release, 5,300 in all (with the weights it started from)" for warm starts.
+// "1,500 in the exporting run's checkpoint, 5,300 in all (with the weights it started from)" for warm starts.
 const steps = (stage: "dit" | "vae") => {
   const own: number | undefined = reel.training?.[`${stage}_steps`];
   const total: number | undefined = reel.training?.[`${stage}_steps_total`];
   if (own === undefined) return "?";
   if (total === undefined || total === own) return own.toLocaleString("en-US");
-  return `${own.toLocaleString("en-US")} in this release, ${total.toLocaleString("en-US")} in all (with the weights it started from)`;
+  return `${own.toLocaleString("en-US")} in the exporting run's checkpoint, ${total.toLocaleString("en-US")} in all (with the weights it started from)`;
+};
+interface Invocation {
+  from: number;
+  to: number;
+  stills: number;
+  batch: number;
+  still_batch: number;
+}
+/** What the last `dit` invocation trained, from the checkpoint's record (train_toy.py export). */
+const seen = (t: { dit_invocations?: Invocation[] } | undefined) => {
+  const last = t?.dit_invocations?.at(-1);
+  if (!last) return "samples seen: not recorded by this checkpoint";
+  const n = last.to - last.from;
+  const clips = (n - last.stills) * last.batch;
+  const stills = last.stills * last.still_batch;
+  return `the last \`dit\` invocation trained steps ${last.from.toLocaleString("en-US")}–${last.to.toLocaleString("en-US")} (${n.toLocaleString("en-US")} steps${last.stills ? `, ${last.stills.toLocaleString("en-US")} of them on stills` : ""}): ${clips.toLocaleString("en-US")} clips${stills ? ` and ${stills.toLocaleString("en-US")} stills` : ""} seen`;
 };
 const curve = (stage: string) => {
   const t = logTail(stage);
@@ -187,7 +203,7 @@ Sampling defaults: ${reel.defaults.sampler}, ${reel.defaults.steps} steps, shift
 
 ${training}
 
-- DiT steps: ${steps("dit")}; clips seen by the DiT in this release: ${reel.training?.dit_steps && reel.training?.batch ? reel.training.dit_steps * reel.training.batch : "?"} (from ${reel.training?.clips ?? "?"} encoded training clips).
+- DiT steps: ${steps("dit")}; ${seen(reel.training)} (from ${reel.training?.clips ?? "?"} encoded training clips).
 - VAE steps: ${steps("vae")}.
 - VAE loss curve: ${curve("vae")}
 - DiT loss curve: ${curve("dit")}

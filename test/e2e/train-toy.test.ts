@@ -150,6 +150,13 @@ describe.skipIf(skip !== null)(skip ?? "train_toy.py, every stage at toy scale",
       vae_steps_total: 3,
       clips: 4,
     });
+    // The checkpoint records each invocation of `dit`; the last one trained step 2 to 3, on stills.
+    expect(reel.training.dit_invocations.map((i: { from: number; to: number }) => [i.from, i.to])).toEqual([
+      [0, 1],
+      [1, 2],
+      [2, 3],
+    ]);
+    expect(reel.training.dit_invocations[2]).toMatchObject({ stills: 1, batch: 2, still_batch: 4 });
     // Each weight file's metadata counts that part's own steps.
     expect(readHeader(join(model, "diffusion_pytorch_model.safetensors")).metadata.steps).toBe("3");
     expect(readHeader(join(model, "Wan2.1_VAE.safetensors")).metadata.steps).toBe("3");
