@@ -631,6 +631,11 @@ def stage_dit(args):
         export can say what its last invocation trained, not only the run's step count."""
         return {"from": start_step, "to": step, "stills": stills, "batch": B,
                 "still_batch": min(4 * B, N) if args.dit_image_every > 0 else 0, "sec": round(clock())}
+
+    def save():
+        save_ckpt(ckpt, dit=dit.state_dict(), t5=t5.state_dict(), opt=opt.state_dict(), ema=ema, step=step, batch=B,
+                  init_steps=init_steps, shift=shift, history=history + [invocation()])
+
     while step < total and clock() < args.minutes * 60 and not STOP["requested"]:
         # Joint image and video training, as Wan is trained: every --dit-image-every'th step is
         # a batch of 4x as many stills, the first latent frame of each clip (the causal VAE
@@ -698,10 +703,8 @@ def stage_dit(args):
         if step % 10 == 0:
             log(args.run, "dit", step=step, loss=loss.item(), **parts, lr=lr, sec=clock(), **({"still": 1} if image else {}))
         if step % 200 == 0:
-            save_ckpt(ckpt, dit=dit.state_dict(), t5=t5.state_dict(), opt=opt.state_dict(), ema=ema, step=step, batch=B, init_steps=init_steps, shift=shift,
-                      history=history + [invocation()])
-    save_ckpt(ckpt, dit=dit.state_dict(), t5=t5.state_dict(), opt=opt.state_dict(), ema=ema, step=step, batch=B, init_steps=init_steps, shift=shift,
-              history=history + [invocation()])
+            save()
+    save()
     print(f"dit: {step} steps" + (f" ({stills} of this invocation's on stills)" if stills else "") + f", checkpoint {ckpt}", flush=True)
 
 
