@@ -31,6 +31,7 @@ import {
   evaluateVideo,
   sampleWorld,
   type AttributeAccuracy,
+  type EvaluationReport,
   type VideoEvaluation,
 } from "../../src/toyworld/index.ts";
 
@@ -107,6 +108,7 @@ const formatMisses = (a: AttributeAccuracy, top = 6) => {
   const rest = a.misses.slice(top).reduce((n, m) => n + m.count, 0);
   return `${[...shown, ...(rest ? [`other ${rest}`] : [])].join(", ")} (${wrong} wrong of ${a.total})`;
 };
+const wobble = (r: EvaluationReport) => (r.quality.sizeWobble === null ? "–" : r.quality.sizeWobble.toFixed(2));
 const pct = (x: number | null | undefined) => (x === null || x === undefined ? "–" : `${(100 * x).toFixed(1)}%`);
 // Extra columns: clips finished by the DiT from a noise level (highest first), then the VAE ceiling.
 const sigmaOf = (dir: string) => {
@@ -222,6 +224,11 @@ object matched, or for shape an outline close to no reference shape, a blob):
 ${(["colour", "shape", "motion", "size"] as const).map((a) => `- ${a}: ${formatMisses(report.attributes[a])}`).join("\n")}
 
 Motion by the motion the prompt named (correct/total): ${report.attributes.motion.byExpected.map((b) => `${b.expected} ${b.correct}/${b.total}`).join(", ")}.
+
+Object size wobble (median over detected objects of the mean |residual| of ln(area) about its
+trend over the clip; rendered truth ≈ 0.03; a steady grow or move scores 0): ${wobble(report)}${columns.map((c) => `, ${c.label} ${wobble(c.report)}`).join("")}.
+An object redrawn at another size each frame has a first-to-last area ratio the evaluator reads
+as grow or shrink, whatever its path.
 ${recon ? `\nVAE ceiling: the same evaluator on held-out clips passed through the VAE alone (encode, decode),\nwritten by \`training/train_toy.py recon\`; the whole model cannot score above it.\n` : ""}${finished.length ? `\nFinished from σ: the same held-out clips encoded, noised to σ (seeded) and finished by this model's DiT\n(Euler, 20 steps, the default guidance; \`training/train_toy.py recon --from-sigma σ --model M\`). From a\nlow σ the clip's layout is given and the DiT only has to sharpen it; from σ near 1 it has to make\nthe layout itself, as in generation. Where the score falls between two columns is where\ngeneration loses what the VAE can keep.\n` : ""}
 Targets from the issue: colour ≥ 85%, motion ≥ 70%, background ≥ 80%, shape ≥ 60%.
 Generation time per clip during this evaluation (2 threads, in process, sessions warm): median

@@ -31,6 +31,31 @@ export interface MotionEstimate {
   readonly rotation: number;
   /** Lowest point of a fall-and-rise, frame heights (0: none). */
   readonly bounce: number;
+  /**
+   * How much the area jitters around its trend: the mean |residual| of ln(area) about a
+   * least-squares line over frame index (0 for an object that keeps its size or grows
+   * steadily). Rendered truth ~0.03; an object a model redraws at another size every frame
+   * scores high, and its area ratio (first vs last frames) then reads as grow or shrink.
+   */
+  readonly sizeWobble: number;
+}
+
+/** Mean |residual| of ys about their least-squares line over ts. */
+function detrendedSpread(ts: readonly number[], ys: readonly number[]): number {
+  const n = ys.length;
+  if (n < 3) return 0;
+  const mt = ts.reduce((a, b) => a + b, 0) / n;
+  const my = ys.reduce((a, b) => a + b, 0) / n;
+  let stt = 0;
+  let sty = 0;
+  for (let i = 0; i < n; i++) {
+    stt += (ts[i]! - mt) ** 2;
+    sty += (ts[i]! - mt) * (ys[i]! - my);
+  }
+  const slope = stt > 0 ? sty / stt : 0;
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += Math.abs(ys[i]! - my - slope * (ts[i]! - mt));
+  return sum / n;
 }
 
 function direction(dx: number, dy: number): Direction {
@@ -82,7 +107,11 @@ export function classifyMotion(
     const depth = Math.min(ys[m]! - above, ys[m]! - after);
     if (depth > bounce) bounce = depth;
   }
-  const base = { dx, dy, areaRatio, rotation, bounce };
+  const sizeWobble = detrendedSpread(
+    obs.map((o) => o.t),
+    areas.map((a) => Math.log(Math.max(a, 1e-9))),
+  );
+  const base = { dx, dy, areaRatio, rotation, bounce, sizeWobble };
   if (bounce >= BOUNCE_DEPTH) {
     const motion: Motion = Math.abs(dx) < 0.12 ? "bounce" : dx < 0 ? "bounce-left" : "bounce-right";
     return { ...base, motion, speed: null };

@@ -155,6 +155,7 @@ describe("evaluator", () => {
       if (s.scene.objects.length !== 1 || s.scene.camera !== "static" || !o) return;
       const d = evaluateVideo(s.frames, s.caption.text).detected.objects[0]!;
       expect(d.radius).toBeGreaterThan(0);
+      expect(d.sizeWobble, `${i} ${o.motion}`).toBeLessThan(0.1);
       if (o.motion === "move-right" || o.motion === "move-left") {
         moves++;
         expect(Math.sign(d.dx), `${i} ${o.motion}`).toBe(o.motion === "move-right" ? 1 : -1);

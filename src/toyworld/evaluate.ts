@@ -45,6 +45,8 @@ export interface VideoEvaluation {
       readonly dx: number;
       readonly dy: number;
       readonly areaRatio: number;
+      /** Jitter of ln(area) around its trend (see MotionEstimate.sizeWobble). */
+      readonly sizeWobble: number;
     })[];
     readonly background: string;
     readonly camera: string;
@@ -149,6 +151,7 @@ export function scoreAnalysis(a: VideoAnalysis, prompt: string | PromptAttrs): V
         dx: round3(detail.dx),
         dy: round3(detail.dy),
         areaRatio: round3(detail.areaRatio),
+        sizeWobble: round3(detail.sizeWobble),
       })),
       background: a.background,
       camera: a.camera,
@@ -193,12 +196,24 @@ export interface EvaluationReport {
   readonly overall: number | null;
   /** Mean of the per-video scores. */
   readonly meanScore: number | null;
-  readonly quality: { readonly stability: number | null; readonly sharpness: number | null };
+  readonly quality: {
+    readonly stability: number | null;
+    readonly sharpness: number | null;
+    /** Median sizeWobble over every detected object of every video (null: none found). */
+    readonly sizeWobble: number | null;
+  };
   readonly items: { readonly id: string; readonly prompt: string; readonly score: number | null }[];
 }
 
 function mean(xs: readonly number[]): number | null {
   return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null;
+}
+
+function median(xs: readonly number[]): number | null {
+  if (!xs.length) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 /** Aggregates evaluations: per-attribute accuracy, overall accuracy, mean quality. */
@@ -249,6 +264,7 @@ export function aggregate(evals: readonly VideoEvaluation[], ids?: readonly stri
     quality: {
       stability: mean(evals.map((e) => e.quality.stability)),
       sharpness: mean(evals.flatMap((e) => (e.quality.sharpness === null ? [] : [e.quality.sharpness]))),
+      sizeWobble: median(evals.flatMap((e) => e.detected.objects.map((o) => o.sizeWobble))),
     },
     items: evals.map((e, i) => ({ id: ids?.[i] ?? String(i), prompt: e.prompt, score: e.score })),
   };
