@@ -1,0 +1,29 @@
+/**
+ * Is B better than A? Paired comparison of two `reel eval --prompts` reports on the same
+ * prompt file and seed (e.g. models/reel-toy/eval.json against a candidate's): the mean
+ * per-prompt score difference ± one standard error, prompts up / down, and accuracy deltas per
+ * attribute. Prints a table, then the comparison as one JSON line.
+ */
+import { readFileSync } from "node:fs";
+import { comparePaired } from "../../src/toyworld/compare.ts";
+import { scriptArgs } from "../args.ts";
+
+const USAGE =
+  "usage: node bin/run-ts.js scripts/toy/compare-evals.ts A.json B.json   (reports of `reel eval --prompts`)";
+const { positionals } = scriptArgs(USAGE, { options: {}, allowPositionals: true });
+if (positionals.length !== 2) {
+  process.stderr.write(`expected two report files, got ${positionals.length}\n${USAGE}\n`);
+  process.exit(2);
+}
+const [fa, fb] = positionals as [string, string];
+const read = (f: string) => JSON.parse(readFileSync(f, "utf8"));
+const c = comparePaired(read(fa), read(fb));
+const pct = (x: number | null) => (x === null ? "–" : `${x >= 0 ? "+" : ""}${(100 * x).toFixed(1)}`);
+const acc = (x: number | null) => (x === null ? "–" : (100 * x).toFixed(1));
+const lines = [
+  `A ${fa}: overall ${acc(c.overall.a)}%`,
+  `B ${fb}: overall ${acc(c.overall.b)}%`,
+  `paired per-prompt score B − A: ${c.meanDiff >= 0 ? "+" : ""}${c.meanDiff.toFixed(3)} ± ${c.standardError.toFixed(3)} (1 SE; ${c.pairs} prompts: ${c.up} up, ${c.down} down, ${c.same} same)`,
+  ...Object.entries(c.attributes).map(([k, d]) => `  ${k.padEnd(10)} ${pct(d)} points`),
+];
+process.stdout.write(`${lines.join("\n")}\n${JSON.stringify(c)}\n`);
