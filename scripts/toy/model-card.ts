@@ -226,7 +226,7 @@ ${(["colour", "shape", "motion", "size"] as const).map((a) => `- ${a}: ${formatM
 Motion by the motion the prompt named (correct/total): ${report.attributes.motion.byExpected.map((b) => `${b.expected} ${b.correct}/${b.total}`).join(", ")}.
 
 Object size wobble (median over detected objects of the mean |residual| of ln(area) about its
-trend over the clip; rendered truth ≈ 0.03; a steady grow or move scores 0): ${wobble(report)}${columns.map((c) => `, ${c.label} ${wobble(c.report)}`).join("")}.
+trend over the clip; rendered truth ≈ 0.006, the VAE alone ≈ 0.03; a steady grow or move scores 0): ${wobble(report)}${columns.map((c) => `, ${c.label} ${wobble(c.report)}`).join("")}.
 An object redrawn at another size each frame has a first-to-last area ratio the evaluator reads
 as grow or shrink, whatever its path.
 ${recon ? `\nVAE ceiling: the same evaluator on held-out clips passed through the VAE alone (encode, decode),\nwritten by \`training/train_toy.py recon\`; the whole model cannot score above it.\n` : ""}${finished.length ? `\nFinished from σ: the same held-out clips encoded, noised to σ (seeded) and finished by this model's DiT\n(Euler, 20 steps, the default guidance; \`training/train_toy.py recon --from-sigma σ --model M\`). From a\nlow σ the clip's layout is given and the DiT only has to sharpen it; from σ near 1 it has to make\nthe layout itself, as in generation. Where the score falls between two columns is where\ngeneration loses what the VAE can keep.\n` : ""}

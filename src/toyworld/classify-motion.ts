@@ -34,8 +34,9 @@ export interface MotionEstimate {
   /**
    * How much the area jitters around its trend: the mean |residual| of ln(area) about a
    * least-squares line over frame index (0 for an object that keeps its size or grows
-   * steadily). Rendered truth ~0.03; an object a model redraws at another size every frame
-   * scores high, and its area ratio (first vs last frames) then reads as grow or shrink.
+   * steadily). Median over 60 held-out clips: rendered truth 0.006, the toy VAE alone 0.03.
+   * An object a model redraws at another size every frame scores high, and its area ratio
+   * (first vs last frames) then reads as grow or shrink.
    */
   readonly sizeWobble: number;
 }

@@ -150,12 +150,15 @@ describe("evaluator", () => {
     // Single static-camera objects of the rendered scenes: the numbers agree with the truth.
     let moves = 0;
     let sizes = 0;
+    const wobbles: number[] = [];
     samples.forEach((s, i) => {
       const [o] = s.scene.objects;
       if (s.scene.objects.length !== 1 || s.scene.camera !== "static" || !o) return;
       const d = evaluateVideo(s.frames, s.caption.text).detected.objects[0]!;
       expect(d.radius).toBeGreaterThan(0);
-      expect(d.sizeWobble, `${i} ${o.motion}`).toBeLessThan(0.1);
+      // Each object keeps its size about its trend (an edge-clipped one jitters a little).
+      expect(d.sizeWobble, `${i} ${o.motion}`).toBeLessThan(0.06);
+      wobbles.push(d.sizeWobble);
       if (o.motion === "move-right" || o.motion === "move-left") {
         moves++;
         expect(Math.sign(d.dx), `${i} ${o.motion}`).toBe(o.motion === "move-right" ? 1 : -1);
@@ -170,6 +173,8 @@ describe("evaluator", () => {
     });
     expect(moves).toBeGreaterThan(0);
     expect(sizes).toBeGreaterThan(0);
+    wobbles.sort((a, b) => a - b);
+    expect(wobbles[wobbles.length >> 1]!).toBeLessThan(0.015); // generated clips: ~0.09
   });
 
   it("returns per-attribute checks and aggregates them as JSON", () => {
