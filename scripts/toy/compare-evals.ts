@@ -16,8 +16,31 @@ if (positionals.length !== 2) {
   process.exit(2);
 }
 const [fa, fb] = positionals as [string, string];
-const read = (f: string) => JSON.parse(readFileSync(f, "utf8"));
-const c = comparePaired(read(fa), read(fb));
+const read = (f: string) => {
+  try {
+    return JSON.parse(readFileSync(f, "utf8"));
+  } catch (e) {
+    process.stderr.write(`${f}: cannot read a JSON report (${(e as Error).message})\n${USAGE}\n`);
+    process.exit(2);
+  }
+};
+const a = read(fa);
+const b = read(fb);
+for (const [f, r] of [
+  [fa, a],
+  [fb, b],
+] as const)
+  if (!Array.isArray(r?.items) || typeof r?.attributes !== "object") {
+    process.stderr.write(`${f}: not a \`reel eval --prompts\` report (it has no items or attributes)\n`);
+    process.exit(2);
+  }
+let c: ReturnType<typeof comparePaired>;
+try {
+  c = comparePaired(a, b);
+} catch (e) {
+  process.stderr.write(`${(e as Error).message}\n`);
+  process.exit(2);
+}
 const pct = (x: number | null) => (x === null ? "–" : `${x >= 0 ? "+" : ""}${(100 * x).toFixed(1)}`);
 const acc = (x: number | null) => (x === null ? "–" : (100 * x).toFixed(1));
 const lines = [

@@ -19,7 +19,7 @@ const still: CameraMotion = {
 };
 
 /** A disc-like object (no relief, so no spin) at centre (cx, cy) with the given pixel areas. */
-function track(areas: readonly number[], cx = (t: number) => 32 + 0 * t): [Observation[], ShapeFeatures[]] {
+function track(areas: readonly number[], cx: (t: number) => number = () => 32): [Observation[], ShapeFeatures[]] {
   const obs = areas.map(
     (area, t): Observation => ({
       t,

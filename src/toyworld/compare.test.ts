@@ -15,7 +15,8 @@ const report = (scores: (number | null)[], colour: number | null) => ({
 describe("comparePaired", () => {
   it("gives the mean paired difference, its standard error and the up/down counts", () => {
     const c = comparePaired(report([0.5, 0.5, 1, 0, null], 0.6), report([1, 0.5, 0.5, 0.5, 1], 0.75));
-    // Diffs over the 4 items scored in both: +0.5, 0, −0.5, +0.5: mean 0.125, sd √(0.1875) ...
+    // Diffs over the 4 items scored in both (the null is left out): +0.5, 0, −0.5, +0.5, mean 0.125;
+    // sample sd from the deviations 0.375, −0.125, −0.625, 0.375, standard error sd / √4.
     expect(c.pairs).toBe(4);
     expect(c.meanDiff).toBeCloseTo(0.125, 12);
     const sd = Math.sqrt((0.375 ** 2 * 2 + 0.125 ** 2 + 0.625 ** 2) / 3);
