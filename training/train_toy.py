@@ -44,6 +44,7 @@ sys.path.insert(0, HERE)
 import safetensors_io  # noqa: E402
 from bench_vae_t5 import cpu_has, set_threads, tune_malloc  # noqa: E402
 import toy_data  # noqa: E402
+from train_kernels import use_training_kernels  # noqa: E402
 from umt5 import T5Encoder  # noqa: E402
 from wan_model import WanModel  # noqa: E402
 from wan_vae import WanVAE_  # noqa: E402
@@ -603,6 +604,7 @@ def stage_dit(args):
         patch = "x".join(map(str, cfg["patch_size"][1:])) + (" (fresh patch_embedding, head)" if fresh else "")
         print(f"dit initialised from {args.dit_init} ({init_steps} steps in all; {cfg['num_layers']} blocks, "
               f"FFN {cfg['ffn_dim']}, patch {patch})", flush=True)
+    use_training_kernels(dit)  # float32 GELU and RoPE: ~7% faster CPU steps, the same function
     lat = np.load(os.path.join(args.run, "latents.npy"), mmap_mode="r")
     mask_path = os.path.join(args.run, "latent_masks.npy")
     obj_masks = np.load(mask_path, mmap_mode="r") if os.path.exists(mask_path) and args.dit_obj_weight > 0 else None

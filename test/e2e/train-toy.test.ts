@@ -77,6 +77,42 @@ describe.skipIf(skip !== null)(skip ?? "train_toy.py, every stage at toy scale",
     expect(weighted).toBe("True");
   });
 
+  it("the DiT trainer's float32 GELU and RoPE compute what the reference kernels do, gradients included", () => {
+    const code = [
+      "import sys, copy, torch",
+      "sys.path.insert(0, 'reference'); sys.path.insert(0, 'training')",
+      "from wan_model import WanModel",
+      "import wan_model, train_kernels",
+      "torch.manual_seed(0)",
+      "ref = WanModel(model_type='t2v', patch_size=[1, 2, 2], text_len=8, in_dim=4, dim=64, ffn_dim=128, freq_dim=32,",
+      "               text_dim=16, out_dim=4, num_heads=2, num_layers=2, qk_norm=True, cross_attn_norm=True)",
+      "for p in ref.parameters(): torch.nn.init.normal_(p, std=0.1)  # the head starts at zero",
+      "fast = train_kernels.use_training_kernels(copy.deepcopy(ref))",
+      "x = torch.randn(2, 4, 3, 8, 8); t = torch.tensor([900.0, 200.0]); ctx = torch.randn(2, 8, 16)",
+      "def run(m, rope, bf16):",
+      "    wan_model.rope_apply = rope",
+      "    with torch.autocast('cpu', dtype=torch.bfloat16, enabled=bf16):",
+      "        y = m(x, t, ctx, 48).float()",
+      "    y.square().mean().backward()",
+      "    g = torch.cat([p.grad.flatten() for p in m.parameters() if p.grad is not None])",
+      "    m.zero_grad()",
+      "    return y, g",
+      "def rel(a, b): return ((a - b).norm() / b.norm()).item()",
+      "print(sum(type(m) is train_kernels.GELUFloat32 for m in fast.modules()))",
+      "for bf16 in (False, True):",
+      "    y0, g0 = run(ref, train_kernels._REFERENCE_ROPE, bf16)",
+      "    y1, g1 = run(fast, train_kernels.rope_apply_f32, bf16)",
+      "    print(rel(y1, y0), rel(g1, g0))",
+    ];
+    const [swapped, f32Out, f32Grad, bf16Out, bf16Grad] = python(code).split(/\s+/).map(Number);
+    expect(swapped).toBe(3); // one per block's FFN, one in text_embedding
+    expect(f32Out).toBeLessThan(1e-5); // float32 vs float64 RoPE
+    expect(f32Grad).toBeLessThan(1e-5);
+    // Under bf16 autocast the reference's GELU rounds to bf16, the float32 one does not.
+    expect(bf16Out).toBeLessThan(0.01);
+    expect(bf16Grad).toBeLessThan(0.01);
+  });
+
   it("probe's word swaps: a prompt's shape / colour / direction words become other shapes' / colours' / the opposite", () => {
     const code = [
       "import sys, json",
