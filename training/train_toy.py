@@ -35,6 +35,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch: 2 busy-wait
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
+from torch import nn  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, ".."))
@@ -556,6 +557,90 @@ def frame_change_loss(diff, w):
     return (dt ** 2 * wt).mean() / wt.mean() / 2
 
 
+WORD_CLASSES = os.path.join(HERE, "word_classes.json")  # scripts/toy/word-classes.ts writes it from the lexicon
+
+
+def word_class_table(tokenizer_path, path=WORD_CLASSES):
+    """Token id -> attribute-value class (-1: no class) over word_classes.json's groups (shape,
+    colour, size, speed, direction, motion), and the class names "group:value" in index order."""
+    vocab = {w: i for i, (w, _) in enumerate(json.load(open(tokenizer_path))["model"]["vocab"])}
+    table = torch.full((len(vocab),), -1, dtype=torch.long)
+    names = []
+    for group, classes in json.load(open(path)).items():
+        for value, words in classes.items():
+            for w in words:
+                if "\u2581" + w in vocab:
+                    table[vocab["\u2581" + w]] = len(names)
+            names.append(f"{group}:{value}")
+    return table, names
+
+
+def word_separation(t5, id_rows, tokenizer_path, dev, path=WORD_CLASSES):
+    """How well the text encoder's output tells attribute values apart at the words that name
+    them: per group (shape, colour, ...), each class's centroid is the mean unit output at its
+    main word (the first in word_classes.json); every class word's output is then given the
+    nearest centroid of its group (cosine). Returns {group: {"main": accuracy on main words,
+    "synonym": accuracy on the other words (None without any), "words": count}}. Synonyms far
+    from their main word's centroid mean the encoder keeps "circle" apart from "ball"."""
+    table, names = word_class_table(tokenizer_path, path)
+    vocab = {w: i for i, (w, _) in enumerate(json.load(open(tokenizer_path))["model"]["vocab"])}
+    main = {i: next((vocab["\u2581" + w] for w in words if "\u2581" + w in vocab), None)
+            for i, words in enumerate(w for g in json.load(open(path)).values() for w in g.values())}
+    feats, labels, is_main = [], [], []
+    for lo in range(0, len(id_rows), 500):
+        rows = id_rows[lo:lo + 500]
+        ids = torch.zeros((len(rows), TEXT_LEN), dtype=torch.long)
+        for i, r in enumerate(rows):
+            ids[i, :len(r)] = torch.tensor(r[:TEXT_LEN])
+        ids = ids.to(dev)
+        with torch.no_grad():
+            out = encode_text(t5, ids, (ids != 0).long()).float()
+        lab = table.to(dev)[ids]
+        sel = lab >= 0
+        feats.append(F.normalize(out[sel], dim=-1))
+        labels.append(lab[sel])
+        is_main.append(torch.tensor([main[int(c)] == int(t) for c, t in zip(lab[sel], ids[sel])], device=dev))
+    feats, labels, is_main = torch.cat(feats), torch.cat(labels), torch.cat(is_main)
+    result = {}
+    for group in dict.fromkeys(n.split(":")[0] for n in names):
+        classes = [i for i, n in enumerate(names) if n.startswith(group + ":")
+                   and bool(((labels == i) & is_main).any())]
+        in_group = torch.isin(labels, torch.tensor(classes, device=dev))
+        if not classes or not bool(in_group.any()):
+            continue
+        cent = F.normalize(torch.stack([feats[(labels == i) & is_main].mean(0) for i in classes]), dim=-1)
+        pred = torch.tensor(classes, device=dev)[(feats[in_group] @ cent.T).argmax(-1)]
+        right, mains = pred == labels[in_group], is_main[in_group]
+        result[group] = {"main": round(right[mains].float().mean().item(), 4),
+                         "synonym": round(right[~mains].float().mean().item(), 4) if bool((~mains).any()) else None,
+                         "words": int(in_group.sum())}
+    return result
+
+
+class TextAux(nn.Module):
+    """--dit-text-aux: a linear read-out of each class word's attribute value from the text
+    encoder's output (trained with it, never exported). The encoder trained only through the
+    DiT kept the synonyms of shapes and directions apart ("circle" far from "ball"); this term
+    asks it to give every word of one value a common direction. Its own AdamW, kept in dit.pt."""
+
+    def __init__(self, dim, table, names):
+        super().__init__()
+        self.register_buffer("table", table, persistent=False)
+        self.names = names
+        self.head = nn.Linear(dim, len(names))
+
+    def forward(self, ctx, ids):
+        """ctx [B, L, D] (encode_text's), ids [B, L] -> (cross-entropy, accuracy) over the class
+        words of the batch, or None when it has none."""
+        labels = self.table.to(ids.device)[ids]
+        sel = labels >= 0
+        if not bool(sel.any()):
+            return None
+        logits = self.head(ctx[sel].float())
+        target = labels[sel]
+        return F.cross_entropy(logits, target), (logits.argmax(-1) == target).float().mean()
+
+
 def stage_dit(args):
     dev = device_of(args)
     torch.manual_seed(args.seed)
@@ -605,6 +690,16 @@ def stage_dit(args):
         print(f"dit initialised from {args.dit_init} ({init_steps} steps in all; {cfg['num_layers']} blocks, "
               f"FFN {cfg['ffn_dim']}, patch {patch})", flush=True)
     use_training_kernels(dit)  # float32 GELU and RoPE: ~7% faster CPU steps, the same function
+    aux = aux_opt = None
+    if args.dit_text_aux > 0:
+        aux = TextAux(T5_CONFIG["dim"], *word_class_table(args.tokenizer)).to(dev)
+        aux_opt = torch.optim.AdamW(aux.parameters(), lr=args.lr or 3e-4, weight_decay=0.01, betas=(0.9, 0.99))
+        saved = torch.load(ckpt, map_location=dev).get("text_aux") if os.path.exists(ckpt) else None
+        if saved:
+            aux.head.load_state_dict(saved["head"])
+            aux_opt.load_state_dict(saved["opt"])
+        print(f"text aux: {len(aux.names)} attribute classes, weight {args.dit_text_aux:g}"
+              + (" (resumed)" if saved else ""), flush=True)
     lat = np.load(os.path.join(args.run, "latents.npy"), mmap_mode="r")
     mask_path = os.path.join(args.run, "latent_masks.npy")
     obj_masks = np.load(mask_path, mmap_mode="r") if os.path.exists(mask_path) and args.dit_obj_weight > 0 else None
@@ -635,8 +730,9 @@ def stage_dit(args):
                 "still_batch": min(4 * B, N) if args.dit_image_every > 0 else 0, "sec": round(clock())}
 
     def save():
+        extra = {"text_aux": {"head": aux.head.state_dict(), "opt": aux_opt.state_dict()}} if aux is not None else {}
         save_ckpt(ckpt, dit=dit.state_dict(), t5=t5.state_dict(), opt=opt.state_dict(), ema=ema, step=step, batch=B,
-                  init_steps=init_steps, shift=shift, history=history + [invocation()])
+                  init_steps=init_steps, shift=shift, history=history + [invocation()], **extra)
 
     while step < total and clock() < args.minutes * 60 and not STOP["requested"]:
         # Joint image and video training, as Wan is trained: every --dit-image-every'th step is
@@ -667,7 +763,7 @@ def stage_dit(args):
         # this invocation's --minutes (for a machine whose step rate is not known beforehand).
         done = step / max(1, args.decay_steps) if args.decay_steps > 0 else clock() / (args.minutes * 60)
         lr = lr_max * min(1.0, (step + 1) / warm) * (0.5 * (1 + math.cos(math.pi * min(1.0, done))) * 0.9 + 0.1)
-        for g in opt.param_groups:
+        for g in opt.param_groups + (aux_opt.param_groups if aux_opt is not None else []):
             g["lr"] = lr
         with autocast(dev, args.bf16):
             ctx = encode_text(t5, ids, mask)
@@ -689,14 +785,23 @@ def stage_dit(args):
             with torch.no_grad():  # the unweighted loss on object and on background cells, for the log
                 parts = dict(zip(("loss_obj", "loss_bg"), cell_losses(err, m)))
         loss = (err * w).mean() / w.mean()
+        if aux is not None:
+            got = aux(ctx, ids)
+            if got is not None:
+                loss = loss + args.dit_text_aux * got[0]
+                parts["loss_text"], parts["text_acc"] = got[0].item(), got[1].item()
         if args.dit_motion_weight > 0 and not image:
             motion = frame_change_loss(diff, w)
             loss = loss + args.dit_motion_weight * motion
             parts["loss_motion"] = motion.item()
         opt.zero_grad(set_to_none=True)
+        if aux_opt is not None:
+            aux_opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         opt.step()
+        if aux_opt is not None:
+            aux_opt.step()
         step += 1
         with torch.no_grad():
             d = min(0.999, (1 + step) / (10 + step))
@@ -877,7 +982,11 @@ def stage_probe(args):
             row[f"{word}_gain_obj"] = round(1 - true_obj / max(swap_obj, 1e-12), 4)
         rows.append(row)
         print(json.dumps(row), flush=True)
-    json.dump({"model": model, "clips": B, "rows": rows}, open(os.path.join(args.run, "probe.json"), "w"), indent=1)
+    # The text encoder alone: does its output at "circle" look like its output at "ball"?
+    words = word_separation(t5, meta["ids"][:3000], args.tokenizer, dev)
+    print(json.dumps({"words": words}), flush=True)
+    json.dump({"model": model, "clips": B, "rows": rows, "words": words},
+              open(os.path.join(args.run, "probe.json"), "w"), indent=1)
     print(f"probe: {B} clips, written to {os.path.join(args.run, 'probe.json')}", flush=True)
 
 
@@ -1000,6 +1109,9 @@ def main(argv):
     ap.add_argument("--dit-obj-weight", type=float, default=4.0, help="dit: extra loss weight on latent cells with objects (latent_masks.npy)")
     ap.add_argument("--dit-motion-weight", type=float, default=0.0,
                     help="dit: weight of an extra loss on the error's change between consecutive latent frames (0: none)")
+    ap.add_argument("--dit-text-aux", type=float, default=0.0,
+                    help="dit: weight of a loss that reads each shape/colour/size/speed/direction/motion word's value "
+                         "from the text encoder's output (training/word_classes.json; 0: none)")
     ap.add_argument("--dit-image-every", type=int, default=0,
                     help="dit: every Nth step trains on 4x batch stills (each clip's first latent frame) instead of clips (0: never)")
     ap.add_argument("--dit-layers", type=int, default=0,

@@ -179,6 +179,10 @@ describe.skipIf(skip !== null)(skip ?? "train_toy.py, every stage at toy scale",
     for (const r of probe.rows)
       for (const k of ["true_obj", "text_gain_bg", "shape_gain_obj", "colour_gain_obj", "motion_gain_obj"])
         expect(Number.isFinite(r[k]) || (r[k] === null && r[k.replace("gain_obj", "clips")] === 0), k).toBe(true);
+    // ... and how well its text encoder tells attribute values apart at their words (training captions).
+    expect(probe.words.colour.words).toBeGreaterThan(0);
+    expect(probe.words.colour.main).toBeGreaterThanOrEqual(0);
+    expect(probe.words.colour.main).toBeLessThanOrEqual(1);
     expect(reel.training).toMatchObject({
       dit_steps: 3,
       dit_steps_total: 3,
@@ -197,6 +201,53 @@ describe.skipIf(skip !== null)(skip ?? "train_toy.py, every stage at toy scale",
     expect(readHeader(join(model, "diffusion_pytorch_model.safetensors")).metadata.steps).toBe("3");
     expect(readHeader(join(model, "Wan2.1_VAE.safetensors")).metadata.steps).toBe("3");
     generateWith(model, "clip.mp4");
+  });
+
+  it("probe's word separation: synonyms score 1 when the encoder maps them to their value, less when it keeps words apart", () => {
+    const code = [
+      "import sys, json, torch",
+      "sys.path.insert(0, 'reference'); sys.path.insert(0, 'training')",
+      "from train_toy import word_class_table, word_separation",
+      "tok = 'training/tokenizer.json'",
+      "table, names = word_class_table(tok)",
+      "vocab = {w: i for i, (w, _) in enumerate(json.load(open(tok))['model']['vocab'])}",
+      "rows = [[vocab['\u2581' + w] for w in c.split()] + [1] for c in",
+      "        ['a red ball moves left', 'a violet circle drifts leftward', 'two blue orbs rise', 'a green sphere sinks',",
+      "         'a pink box spins', 'a small square rotates', 'a yellow block hops up', 'a tiny ring bounces down', 'a purple star falls']]",
+      "torch.manual_seed(0)",
+      "by_value = torch.randn(len(names), 16)",
+      "by_word = torch.randn(len(vocab), 16)",
+      "def encoder(emb): return lambda ids, mask: emb[ids]",
+      "per_value = torch.where((table >= 0).unsqueeze(1), by_value[table.clamp(min=0)], by_word)",
+      "for emb in (per_value, by_word):",
+      "    w = word_separation(encoder(emb), rows, tok, torch.device('cpu'))",
+      "    print(w['shape']['main'], w['shape']['synonym'], w['colour']['synonym'], w['direction']['synonym'])",
+    ];
+    const [byValue, byWord] = python(code)
+      .split("\n")
+      .map((l) => l.split(" ").map(Number));
+    expect(byValue).toEqual([1, 1, 1, 1]);
+    expect(byWord![0]).toBe(1); // a main word is its own centroid
+    expect(byWord![1]).toBeLessThan(1); // random vectors per word: synonyms land elsewhere
+  });
+
+  it("--dit-text-aux teaches the text encoder each class word's attribute value, and resumes its head", () => {
+    const aux = join(tmp.dir, "aux");
+    mkdirSync(aux, { recursive: true });
+    for (const f of ["latents.npy", "latents.json", "latent_stats.json", "latent_masks.npy"])
+      copyFileSync(join(run, f), join(aux, f));
+    const opts = ["--batch", "2", "--no-bf16", "--dit-text-aux", "1", "--lr", "3e-3"];
+    expect(trainIn("aux", "dit", "--steps", "60", ...opts)).toMatch(/text aux: 33 attribute classes, weight 1\n/);
+    expect(trainIn("aux", "dit", "--steps", "61", ...opts)).toMatch(/text aux: .* \(resumed\)[\s\S]*dit: 61 steps/);
+    const rows = readFileSync(join(aux, "dit.log.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { loss_text?: number });
+    const text = rows.map((r) => r.loss_text).filter((v): v is number => v !== undefined);
+    expect(text).toHaveLength(6); // logged every 10 steps
+    // From chance (ln 33 = 3.5) towards 0 on the 4 clips' words.
+    expect(text[0]).toBeGreaterThan(1);
+    expect(text.at(-1)).toBeLessThan(text[0]! / 2);
   });
 
   it("warm-starts a new run from the exported model and counts the steps its weights already had", () => {
