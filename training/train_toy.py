@@ -725,9 +725,13 @@ def stage_dit(args):
     def invocation():
         """This invocation's share of the checkpoint's steps: which steps, how many on stills, the
         batch of each kind. The checkpoint keeps the list (a copied dit.pt carries it), so an
-        export can say what its last invocation trained, not only the run's step count."""
+        export can say what its last invocation trained, not only the run's step count, and with
+        which loss terms."""
         return {"from": start_step, "to": step, "stills": stills, "batch": B,
-                "still_batch": min(4 * B, N) if args.dit_image_every > 0 else 0, "sec": round(clock())}
+                "still_batch": min(4 * B, N) if args.dit_image_every > 0 else 0, "sec": round(clock()),
+                "recipe": {"lr": args.lr or 3e-4, "shift": shift, "obj_weight": args.dit_obj_weight,
+                           "motion_weight": args.dit_motion_weight, "image_every": args.dit_image_every,
+                           "text_aux": args.dit_text_aux}}
 
     def save():
         extra = {"text_aux": {"head": aux.head.state_dict(), "opt": aux_opt.state_dict()}} if aux is not None else {}

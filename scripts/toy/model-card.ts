@@ -156,6 +156,7 @@ interface Invocation {
   stills: number;
   batch: number;
   still_batch: number;
+  recipe?: { motion_weight: number; image_every: number; text_aux: number; obj_weight: number; shift: number };
 }
 /** What the last `dit` invocation trained, from the checkpoint's record (train_toy.py export). */
 const seen = (t: { dit_invocations?: Invocation[] } | undefined) => {
@@ -164,7 +165,11 @@ const seen = (t: { dit_invocations?: Invocation[] } | undefined) => {
   const n = last.to - last.from;
   const clips = (n - last.stills) * last.batch;
   const stills = last.stills * last.still_batch;
-  return `the last \`dit\` invocation trained steps ${last.from.toLocaleString("en-US")}–${last.to.toLocaleString("en-US")} (${n.toLocaleString("en-US")} steps${last.stills ? `, ${last.stills.toLocaleString("en-US")} of them on stills` : ""}): ${clips.toLocaleString("en-US")} clips${stills ? ` and ${stills.toLocaleString("en-US")} stills` : ""} seen`;
+  const r = last.recipe;
+  const terms = r
+    ? `, with object weight ${r.obj_weight}, frame-to-frame weight ${r.motion_weight}${r.image_every ? `, stills every ${r.image_every} steps` : ""}${r.text_aux ? `, text aux weight ${r.text_aux}` : ""}, sigma shift ${r.shift}`
+    : "";
+  return `the last \`dit\` invocation trained steps ${last.from.toLocaleString("en-US")}–${last.to.toLocaleString("en-US")} (${n.toLocaleString("en-US")} steps${last.stills ? `, ${last.stills.toLocaleString("en-US")} of them on stills` : ""}): ${clips.toLocaleString("en-US")} clips${stills ? ` and ${stills.toLocaleString("en-US")} stills` : ""} seen${terms}`;
 };
 const curve = (stage: string) => {
   const t = logTail(stage);

@@ -197,6 +197,9 @@ describe.skipIf(skip !== null)(skip ?? "train_toy.py, every stage at toy scale",
       [2, 3],
     ]);
     expect(reel.training.dit_invocations[2]).toMatchObject({ stills: 1, batch: 2, still_batch: 4 });
+    // ... and the loss terms of each: the second one added the frame-to-frame term.
+    expect(reel.training.dit_invocations[1].recipe).toMatchObject({ motion_weight: 1, image_every: 0, shift: 5 });
+    expect(reel.training.dit_invocations[2].recipe).toMatchObject({ motion_weight: 0, image_every: 1, text_aux: 0 });
     // Each weight file's metadata counts that part's own steps.
     expect(readHeader(join(model, "diffusion_pytorch_model.safetensors")).metadata.steps).toBe("3");
     expect(readHeader(join(model, "Wan2.1_VAE.safetensors")).metadata.steps).toBe("3");
