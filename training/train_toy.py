@@ -802,7 +802,7 @@ def stage_dit(args):
         if aux_opt is not None:
             aux_opt.zero_grad(set_to_none=True)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        parts["grad_norm"] = float(torch.nn.utils.clip_grad_norm_(params, 1.0))  # before clipping
         opt.step()
         if aux_opt is not None:
             aux_opt.step()
