@@ -675,6 +675,7 @@ def stage_dit(args):
     ckpt = os.path.join(args.run, "dit.pt")
     step = init_steps = 0
     history = []  # one entry per invocation of this stage on this checkpoint (see invocation() below)
+    saved_aux = None  # the --dit-text-aux read-out and its optimiser, when the checkpoint has them
     shift = args.shift if args.shift is not None else TRAIN_SHIFT
     if os.path.exists(ckpt):
         st = torch.load(ckpt, map_location=dev)
@@ -684,6 +685,7 @@ def stage_dit(args):
         ema = st["ema"]
         step, init_steps = st["step"], st.get("init_steps", 0)
         history = st.get("history", [])
+        saved_aux = st.get("text_aux")
         shift = args.shift if args.shift is not None else st.get("shift", TRAIN_SHIFT)
         print(f"resumed dit at step {step}" + (f" (sigma shift {st.get('shift', TRAIN_SHIFT):g} -> {shift:g})"
                                                if shift != st.get("shift", TRAIN_SHIFT) else ""), flush=True)
@@ -715,12 +717,11 @@ def stage_dit(args):
     if args.dit_text_aux > 0:
         aux = TextAux(T5_CONFIG["dim"], *word_class_table(args.tokenizer)).to(dev)
         aux_opt = torch.optim.AdamW(aux.parameters(), lr=args.lr or 3e-4, weight_decay=0.01, betas=(0.9, 0.99))
-        saved = torch.load(ckpt, map_location=dev).get("text_aux") if os.path.exists(ckpt) else None
-        if saved:
-            aux.head.load_state_dict(saved["head"])
-            aux_opt.load_state_dict(saved["opt"])
+        if saved_aux:
+            aux.head.load_state_dict(saved_aux["head"])
+            aux_opt.load_state_dict(saved_aux["opt"])
         print(f"text aux: {len(aux.names)} attribute classes, weight {args.dit_text_aux:g}"
-              + (" (resumed)" if saved else ""), flush=True)
+              + (" (resumed)" if saved_aux else ""), flush=True)
     lat = np.load(os.path.join(args.run, "latents.npy"), mmap_mode="r")
     mask_path = os.path.join(args.run, "latent_masks.npy")
     obj_masks = np.load(mask_path, mmap_mode="r") if os.path.exists(mask_path) and args.dit_obj_weight > 0 else None
@@ -732,7 +733,7 @@ def stage_dit(args):
     ids_all = np.zeros((N, TEXT_LEN), dtype=np.int64)
     for i, row in enumerate(meta["ids"][:N]):
         ids_all[i, :len(row)] = row
-    if aux is not None and not saved:
+    if aux is not None and not saved_aux:
         ce, acc = aux.fit_head(t5, ids_all, seed=args.seed)
         print(f"text aux: read-out fitted to the encoder as it is: cross-entropy {ce:.3f}, accuracy {acc:.3f}", flush=True)
     B = args.batch or 32
