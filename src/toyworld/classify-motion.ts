@@ -59,7 +59,8 @@ function detrendedSpread(ts: readonly number[], ys: readonly number[]): number {
   return sum / n;
 }
 
-function direction(dx: number, dy: number): Direction {
+/** The compass direction (8 sectors) of a net displacement in frame coordinates (y down). */
+export function direction(dx: number, dy: number): Direction {
   const a = (Math.atan2(-dy, dx) * 180) / Math.PI; // counter-clockwise from +x, y up
   const sector = Math.round(((a + 360) % 360) / 45) % 8;
   return (["right", "up-right", "up", "up-left", "left", "down-left", "down", "down-right"] as const)[sector]!;
