@@ -9,7 +9,13 @@ import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { evaluateVideo, readVideo } from "../../src/toyworld/index.ts";
-import { FIXED_MIN_RIGHT, FIXED_PROMPTS, FIXED_SEEDS, movedAsNamed } from "../../src/toyworld/release-prompts.ts";
+import {
+  FIXED_MIN_RIGHT,
+  FIXED_PROMPTS,
+  FIXED_SEEDS,
+  type FixedPrompt,
+  movedAsNamed,
+} from "../../src/toyworld/release-prompts.ts";
 import { tempDir } from "../helpers/tmp.ts";
 
 const ROOT = resolve(import.meta.dirname, "../..");
@@ -85,31 +91,29 @@ describe.skipIf(!hasFfmpeg)(hasFfmpeg ? "embedded model (README command)" : "SKI
   // Issue 4's test "the evaluator confirms colour and direction": four one-object prompts
   // (src/toyworld/release-prompts.ts) at seeds 0 and 1, generated once for both checks; check a
   // candidate release on them with scripts/toy/fixed-prompts.ts.
-  const clips = new Map<string, Awaited<ReturnType<typeof evaluateVideo>>>();
-  async function fixedClip(prompt: string, key: string, seed: string) {
-    const id = `${key}-${seed}`;
-    const had = clips.get(id);
-    if (had) return had;
-    const out = join(tmp.dir, `${id}.mp4`);
-    const r = reel("generate", prompt, "-o", out, "--seed", seed);
-    expect(r.status, r.stderr).toBe(0);
-    const e = evaluateVideo(await readVideo(out), prompt);
-    clips.set(id, e);
-    return e;
+  type Clip = { fixed: FixedPrompt; seed: string; e: ReturnType<typeof evaluateVideo> };
+  let clips: Clip[] | undefined;
+  async function fixedClips(): Promise<Clip[]> {
+    if (clips) return clips;
+    const made: Clip[] = [];
+    for (const fixed of FIXED_PROMPTS)
+      for (const seed of FIXED_SEEDS) {
+        const out = join(tmp.dir, `${fixed.colour}-${seed}.mp4`);
+        const r = reel("generate", fixed.prompt, "-o", out, "--seed", seed);
+        expect(r.status, r.stderr).toBe(0);
+        made.push({ fixed, seed, e: evaluateVideo(await readVideo(out), fixed.prompt) });
+      }
+    clips = made;
+    return made;
   }
 
   // Colour: the shipped model (eleventh release, as the tenth) gets it right in all 16 clips of
   // these prompts at seeds 0-3 (93.3% on one-object held-out prompts).
   it("the evaluator confirms the colour of the shipped model's object on fixed prompts", async () => {
-    const seen: string[] = [];
-    let right = 0;
-    for (const f of FIXED_PROMPTS)
-      for (const seed of FIXED_SEEDS) {
-        const e = await fixedClip(f.prompt, f.colour, seed);
-        expect(e.attributes.colour?.expected).toBe(f.colour);
-        seen.push(`${f.colour}/${seed}: ${e.attributes.colour?.detected}`);
-        if (e.attributes.colour?.correct) right++;
-      }
+    const all = await fixedClips();
+    for (const { fixed, e } of all) expect(e.attributes.colour?.expected).toBe(fixed.colour);
+    const right = all.filter(({ e }) => e.attributes.colour?.correct).length;
+    const seen = all.map(({ fixed, seed, e }) => `${fixed.colour}/${seed}: ${e.attributes.colour?.detected}`);
     expect(right, seen.join(", ")).toBeGreaterThanOrEqual(FIXED_MIN_RIGHT);
   });
 
@@ -120,15 +124,12 @@ describe.skipIf(!hasFfmpeg)(hasFfmpeg ? "embedded model (README command)" : "SKI
   // the objects' area also changes by 1.2x or more in most clips, and a size change is labelled
   // grow or shrink before a move. So this checks where the object goes, not that it keeps its size.
   it("the evaluator confirms the direction the shipped model's object moves on fixed prompts", async () => {
-    const seen: string[] = [];
-    let right = 0;
-    for (const f of FIXED_PROMPTS)
-      for (const seed of FIXED_SEEDS) {
-        const e = await fixedClip(f.prompt, f.colour, seed);
-        const o = e.detected.objects[0];
-        seen.push(`${f.direction}/${seed}: ${o ? `dx ${o.dx} dy ${o.dy}` : "no object"}`);
-        if (movedAsNamed(e.detected.objects, f)) right++;
-      }
+    const all = await fixedClips();
+    const right = all.filter(({ fixed, e }) => movedAsNamed(e.detected.objects, fixed)).length;
+    const seen = all.map(({ fixed, seed, e }) => {
+      const o = e.detected.objects[0];
+      return `${fixed.direction}/${seed}: ${o ? `dx ${o.dx} dy ${o.dy}` : "no object"}`;
+    });
     expect(right, seen.join(", ")).toBeGreaterThanOrEqual(FIXED_MIN_RIGHT);
   });
 });
