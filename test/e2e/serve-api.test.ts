@@ -124,8 +124,12 @@ describe("reel serve (Ark API)", () => {
         .subarray(4, 8)
         .toString(),
     ).toBe("ftyp");
-    // a tampered signature is refused
-    expect((await fetch((task.content as { video_url: string }).video_url.replace(/sig=./, "sig=x"))).status).toBe(403);
+    // a tampered signature is refused (the first character changed to one it cannot already be)
+    const tampered = (task.content as { video_url: string }).video_url.replace(/sig=(.)/, (_, c: string) =>
+      c === "x" ? "sig=y" : "sig=x",
+    );
+    expect(tampered).not.toBe((task.content as { video_url: string }).video_url);
+    expect((await fetch(tampered)).status).toBe(403);
     await until(async () => (callbacks.filter((c) => c.id === id).length >= 3 ? true : undefined), 20_000);
     expect(callbacks.filter((c) => c.id === id).map((c) => c.status)).toEqual(["queued", "running", "succeeded"]);
   });
