@@ -662,6 +662,78 @@ class TextAux(nn.Module):
         return None if got is None else (got[0].item(), got[1].item())
 
 
+class ContrastSwap:
+    """--dit-contrast's alternative prompts: the same token ids with every shape word replaced by
+    a word of another shape (a random one per word, plural for plural), or with every direction
+    and grow/shrink word replaced by its opposite (SWAP_MOTIONS). A clip's prompt has such an
+    alternative only if the replacement changes it."""
+
+    def __init__(self, tokenizer_path, path=WORD_CLASSES):
+        vocab = {w: i for i, (w, _) in enumerate(json.load(open(tokenizer_path))["model"]["vocab"])}
+        shapes = json.load(open(path))["shape"]
+        # per shape value: its words in the vocabulary, split into singular and plural
+        self.words = {}
+        self.shape_of = {}
+        for value, words in shapes.items():
+            ids = [(vocab["\u2581" + w], is_plural(w)) for w in words if "\u2581" + w in vocab]
+            self.words[value] = {p: [i for i, q in ids if q == p] for p in (False, True)}
+            for i, q in ids:
+                self.shape_of[i] = (value, q)
+        self.opposite = swap_map(tokenizer_path, SWAP_MOTIONS)
+
+    def shape_swap(self, row, rng):
+        """row: a list of token ids -> the same with each shape word another shape's, or None."""
+        out, changed = [], False
+        for t in row:
+            hit = self.shape_of.get(t)
+            if hit is None:
+                out.append(t)
+                continue
+            value, plural = hit
+            others = [v for v in self.words if v != value and self.words[v][plural]]
+            if not others:
+                out.append(t)
+                continue
+            pool = self.words[others[rng.integers(len(others))]][plural]
+            out.append(pool[rng.integers(len(pool))])
+            changed = True
+        return out if changed else None
+
+    def motion_swap(self, row):
+        out = [self.opposite.get(t, t) for t in row]
+        return out if out != list(row) else None
+
+    def alternative(self, row, rng, still):
+        """One alternative prompt for row (token ids without padding): a shape swap, or for a clip
+        (not a still, which shows no motion) a motion swap, picked at random among those that
+        change it; None if neither does."""
+        row = [int(t) for t in row if t != 0]
+        options = [self.shape_swap(row, rng)] + ([] if still else [self.motion_swap(row)])
+        options = [o for o in options if o is not None]
+        return options[rng.integers(len(options))] if options else None
+
+
+def is_plural(word):
+    """A shape word is plural when another word of its list is it less a trailing s or es."""
+    return word.endswith("s") and word not in ("cross", "plus", "rhombus")
+
+
+def contrast_loss(err_true, err_alt, m, tau):
+    """--dit-contrast: err_* [n, C, F, H, W] squared errors of the same noised latents under the
+    clip's prompt and under an alternative one, m [n, 1, F, H, W] object cells. Per clip, e = the
+    mean error on object cells; the loss is softplus((e_true - e_alt) / (tau * e_true)), a
+    two-way classification of which prompt the latents came from by the lower error (as a
+    diffusion model's implied classifier does), so it asks the DiT's prediction to depend on the
+    swapped words (shape, direction) on the objects; it fades once the alternative's error is
+    several tau (relative) above the true one. Returns (loss, mean relative gap)."""
+    den = (m.sum(dim=(1, 2, 3, 4)) * err_true.shape[1]).clamp_min(1.0)
+    e_true = (err_true * m).sum(dim=(1, 2, 3, 4)) / den
+    e_alt = (err_alt * m).sum(dim=(1, 2, 3, 4)) / den
+    scale = tau * e_true.detach().clamp_min(1e-6)
+    gap = ((e_alt - e_true).detach() / e_true.detach().clamp_min(1e-6)).mean()
+    return F.softplus((e_true - e_alt) / scale).mean(), gap
+
+
 def stage_dit(args):
     dev = device_of(args)
     torch.manual_seed(args.seed)
@@ -725,6 +797,13 @@ def stage_dit(args):
     lat = np.load(os.path.join(args.run, "latents.npy"), mmap_mode="r")
     mask_path = os.path.join(args.run, "latent_masks.npy")
     obj_masks = np.load(mask_path, mmap_mode="r") if os.path.exists(mask_path) and args.dit_obj_weight > 0 else None
+    contrast = None
+    if args.dit_contrast > 0:
+        if obj_masks is None:
+            raise SystemExit(f"--dit-contrast needs {mask_path} and --dit-obj-weight > 0 (it compares errors on object cells)")
+        contrast = ContrastSwap(args.tokenizer)
+        print(f"contrast: weight {args.dit_contrast:g}, {args.dit_contrast_clips} clips per step "
+              f"(x4 stills), tau {args.dit_contrast_tau:g}", flush=True)
     meta = json.load(open(os.path.join(args.run, "latents.json")))
     stats = json.load(open(os.path.join(args.run, "latent_stats.json")))
     N = meta["done"]
@@ -756,7 +835,8 @@ def stage_dit(args):
                 "still_batch": min(4 * B, N) if args.dit_image_every > 0 else 0, "sec": round(clock()),
                 "recipe": {"lr": args.lr or 3e-4, "shift": shift, "obj_weight": args.dit_obj_weight,
                            "motion_weight": args.dit_motion_weight, "image_every": args.dit_image_every,
-                           "text_aux": args.dit_text_aux}}
+                           "text_aux": args.dit_text_aux, "contrast": args.dit_contrast,
+                           "contrast_clips": args.dit_contrast_clips, "contrast_tau": args.dit_contrast_tau}}
 
     def save():
         extra = {"text_aux": {"head": aux.head.state_dict(), "opt": aux_opt.state_dict()}} if aux is not None else {}
@@ -819,6 +899,32 @@ def stage_dit(args):
             if got is not None:
                 loss = loss + args.dit_text_aux * got[0]
                 parts["loss_text"], parts["text_acc"] = got[0].item(), got[1].item()
+        if contrast is not None:
+            # The same noised latents under an alternative prompt (shape or direction words
+            # swapped), for a few clips whose prompt was not dropped, with objects, at sigma >= 0.4
+            # (below it the latents themselves show the shape and the place).
+            sel, alts = [], []
+            for j in rng.permutation(Bs):
+                if len(sel) == args.dit_contrast_clips * (4 if image else 1):
+                    break
+                if bool(drop[j]) or float(sigma[j]) < 0.4 or not bool(m[j].any()):
+                    continue
+                alt = contrast.alternative(ids_all[idx[j]], rng, image)
+                if alt is not None:
+                    sel.append(int(j))
+                    alts.append(alt)
+            if sel:
+                alt_ids = np.zeros((len(sel), TEXT_LEN), dtype=np.int64)
+                for r, a in enumerate(alts):
+                    alt_ids[r, :len(a)] = a
+                alt_ids = torch.from_numpy(alt_ids).to(dev)
+                js = torch.tensor(sel, device=dev)
+                with autocast(dev, args.bf16):
+                    ctx_alt = encode_text(t5, alt_ids, (alt_ids != 0).long())
+                    pred_alt = dit(xt[js], sigma[js] * 1000.0, ctx_alt, seq_len(dit, xt))
+                c_loss, c_gap = contrast_loss(err[js], (pred_alt.float() - target[js]) ** 2, m[js], args.dit_contrast_tau)
+                loss = loss + args.dit_contrast * c_loss
+                parts["loss_contrast"], parts["contrast_gap"] = c_loss.item(), c_gap.item()
         if args.dit_motion_weight > 0 and not image:
             motion = frame_change_loss(diff, w)
             loss = loss + args.dit_motion_weight * motion
@@ -1141,6 +1247,14 @@ def main(argv):
     ap.add_argument("--dit-text-aux", type=float, default=0.0,
                     help="dit: weight of a loss that reads each shape/colour/size/speed/direction/motion word's value "
                          "from the text encoder's output (training/word_classes.json; 0: none)")
+    ap.add_argument("--dit-contrast", type=float, default=0.0,
+                    help="dit: weight of a loss asking the error on object cells to be lower under the clip's prompt than "
+                         "under the same prompt with its shape (or direction) words swapped (0: none; one extra forward "
+                         "and backward for --dit-contrast-clips clips per step)")
+    ap.add_argument("--dit-contrast-clips", type=int, default=4, help="dit: clips per step for --dit-contrast (x4 on still steps)")
+    ap.add_argument("--dit-contrast-tau", type=float, default=0.05,
+                    help="dit: --dit-contrast's scale, relative to the true prompt's error (the loss fades once the "
+                         "alternative's error is several tau above it)")
     ap.add_argument("--dit-image-every", type=int, default=0,
                     help="dit: every Nth step trains on 4x batch stills (each clip's first latent frame) instead of clips (0: never)")
     ap.add_argument("--dit-layers", type=int, default=0,

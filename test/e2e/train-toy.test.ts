@@ -292,6 +292,54 @@ describe.skipIf(skip !== null)(skip ?? "train_toy.py, every stage at toy scale",
     }
   });
 
+  it("--dit-contrast's alternatives swap shape words for another shape's and directions for their opposite", () => {
+    const code = [
+      "import sys, json, numpy as np",
+      "sys.path.insert(0, 'reference'); sys.path.insert(0, 'training')",
+      "from train_toy import ContrastSwap",
+      "tok = 'training/tokenizer.json'",
+      "vocab = [w for w, _ in json.load(open(tok))['model']['vocab']]",
+      "ix = {w: i for i, w in enumerate(vocab)}",
+      "cs, rng = ContrastSwap(tok), np.random.default_rng(0)",
+      "def alt(cap, still):",
+      "    a = cs.alternative([ix['\u2581' + w] for w in cap.split()] + [1, 0, 0], rng, still)",
+      "    return 'none' if a is None else '_'.join(vocab[t].lstrip('\u2581') for t in a[:-1])",
+      "print(alt('two blue spheres sink', True), alt('a red plus moves left', False), alt('a red ball rolls', True),",
+      "      alt('a red', False), alt('a red moves up', True))",
+      "import torch",
+      "from train_toy import contrast_loss",
+      "e, m = torch.rand(3, 16, 5, 8, 8) + 0.1, (torch.rand(3, 1, 5, 8, 8) > 0.7).float()",
+      "same, far, wrong = (contrast_loss(e, a, m, 0.05) for a in (e, 2 * e, 0.5 * e))",
+      "print(round(same[0].item(), 4), far[0].item() < 1e-6, round(far[1].item(), 4), wrong[0].item() > 5)",
+    ];
+    const [plural, either, still, none, stillMotion, same, far, farGap, wrong] = python(code).split(/\s+/);
+    expect(Number(same)).toBeCloseTo(Math.log(2), 4); // equal errors: a coin toss
+    expect([far, farGap, wrong]).toEqual(["True", "1.0", "True"]); // fades once the alternative is far worse
+    expect(plural).toMatch(
+      /^two_blue_(squares|boxes|blocks|cubes|triangles|stars|rings|donuts|hoops|doughnuts|diamonds|rhombuses|hearts|crosses)_sink$/,
+    );
+    expect(either === "a_red_plus_moves_right" || /^a_red_(?!plus_|cross_)\w+_moves_left$/.test(either!)).toBe(true);
+    expect(still).toMatch(/^a_red_(?!ball_)\w+_rolls$/);
+    expect(none).toBe("none");
+    expect(stillMotion).toBe("none"); // a still shows no motion: no direction swap
+  });
+
+  it("dit --dit-contrast trains with the extra forward, and logs its loss and gap", () => {
+    const dir = join(tmp.dir, "contrast");
+    mkdirSync(dir, { recursive: true });
+    for (const f of ["latents.npy", "latents.json", "latent_stats.json", "latent_masks.npy"])
+      copyFileSync(join(run, f), join(dir, f));
+    const out = trainIn("contrast", "dit", "--steps", "20", "--batch", "4", "--no-bf16", "--dit-contrast", "0.1");
+    expect(out).toMatch(/contrast: weight 0.1, 4 clips per step \(x4 stills\), tau 0.05\n[\s\S]*dit: 20 steps/);
+    const rows = readFileSync(join(dir, "dit.log.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { loss_contrast?: number; contrast_gap?: number });
+    expect(rows).toHaveLength(2);
+    expect(rows.some((r) => Number.isFinite(r.loss_contrast) && r.loss_contrast! > 0)).toBe(true);
+    expect(rows.some((r) => Number.isFinite(r.contrast_gap))).toBe(true);
+  });
+
   it("warm-starts a new run from the exported model and counts the steps its weights already had", () => {
     const tiny = ["--vae-dim", "4", "--crop", "16", "--batch", "1", "--no-bf16"];
     // --steps 0 imports the weights and trains nothing.
