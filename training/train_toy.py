@@ -675,7 +675,7 @@ class ContrastSwap:
         self.words = {}
         self.shape_of = {}
         for value, words in shapes.items():
-            ids = [(vocab["\u2581" + w], is_plural(w)) for w in words if "\u2581" + w in vocab]
+            ids = [(vocab["\u2581" + w], is_plural(w, words)) for w in words if "\u2581" + w in vocab]
             self.words[value] = {p: [i for i, q in ids if q == p] for p in (False, True)}
             for i, q in ids:
                 self.shape_of[i] = (value, q)
@@ -713,9 +713,10 @@ class ContrastSwap:
         return options[rng.integers(len(options))] if options else None
 
 
-def is_plural(word):
-    """A shape word is plural when another word of its list is it less a trailing s or es."""
-    return word.endswith("s") and word not in ("cross", "plus", "rhombus")
+def is_plural(word, words):
+    """A shape word is plural when another word of its list (words) is it less a trailing s or es
+    ("balls", "boxes", "rhombuses"; not "cross", "plus", "rhombus")."""
+    return (word.endswith("s") and word[:-1] in words) or (word.endswith("es") and word[:-2] in words)
 
 
 def contrast_loss(err_true, err_alt, m, tau):
