@@ -49,4 +49,9 @@ const lines = [
   `paired per-prompt score B − A: ${c.meanDiff >= 0 ? "+" : ""}${c.meanDiff.toFixed(3)} ± ${c.standardError.toFixed(3)} (1 SE; ${c.pairs} prompts: ${c.up} up, ${c.down} down, ${c.same} same)`,
   ...Object.entries(c.attributes).map(([k, d]) => `  ${k.padEnd(10)} ${pct(d)} points`),
 ];
+// Report-only direction (not in overall); reports written before it existed have none.
+const dirA: number | null | undefined = a.direction?.accuracy;
+const dirB: number | null | undefined = b.direction?.accuracy;
+if (dirA != null && dirB != null)
+  lines.push(`  direction  ${pct(dirB - dirA)} points (report-only: A ${acc(dirA)}%, B ${acc(dirB)}%)`);
 process.stdout.write(`${lines.join("\n")}\n${JSON.stringify(c)}\n`);

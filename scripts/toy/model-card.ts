@@ -230,12 +230,19 @@ ${(["colour", "shape", "motion", "size"] as const).map((a) => `- ${a}: ${formatM
 
 Motion by the motion the prompt named (correct/total): ${report.attributes.motion.byExpected.map((b) => `${b.expected} ${b.correct}/${b.total}`).join(", ")}.
 
+Direction (report-only, not in overall): of the ${report.direction.total} objects told to move in a named direction,
+${pct(report.direction.accuracy)} went that way (net displacement of at least 0.1 frame heights in the named
+compass sector), whether or not they also changed size on the way; one-object prompts
+${pct(columns[0]!.report.direction.accuracy)}. Where not: ${formatMisses({ ...report.direction, byExpected: [] })}
+("none": moved less than 0.1 heights). The motion row reads a move that also grows or shrinks as
+grow or shrink, so it is the stricter of the two.
+
 Object size wobble (median over detected objects of the mean |residual| of ln(area) about its
 trend over the clip; rendered truth ≈ 0.006, the VAE alone ≈ 0.03; a steady grow or move scores 0): ${wobble(report)}${columns.map((c) => `, ${c.label} ${wobble(c.report)}`).join("")}.
 An object redrawn at another size each frame has a first-to-last area ratio the evaluator reads
 as grow or shrink, whatever its path.
 ${recon ? `\nVAE ceiling: the same evaluator on held-out clips passed through the VAE alone (encode, decode),\nwritten by \`training/train_toy.py recon\`; the whole model cannot score above it.\n` : ""}${finished.length ? `\nFinished from σ: the same held-out clips encoded, noised to σ (seeded) and finished by this model's DiT\n(Euler, 20 steps, the default guidance; \`training/train_toy.py recon --from-sigma σ --model M\`). From a\nlow σ the clip's layout is given and the DiT only has to sharpen it; from σ near 1 it has to make\nthe layout itself, as in generation. Where the score falls between two columns is where\ngeneration loses what the VAE can keep.\n` : ""}
-Targets from the issue: colour ≥ 85%, motion ≥ 70%, background ≥ 80%, shape ≥ 60%.
+Targets from the issue: colour ≥ 85%, motion direction ≥ 70%, background ≥ 80%, shape ≥ 60%.
 Generation time per clip during this evaluation (2 threads, in process, sessions warm): median
 ${(median / 1000).toFixed(1)} s. Reproduce: \`node bin/run-ts.js scripts/toy/model-card.ts --count ${count}\`.
 

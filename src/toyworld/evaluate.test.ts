@@ -68,6 +68,14 @@ describe("evaluator", () => {
     }
     expect(full.quality.stability).toBeGreaterThan(0.9);
     expect(full.quality.sharpness).toBeGreaterThan(0.9);
+    // Report-only direction: every group told to move somewhere, and nothing else.
+    const moving = samples.flatMap((s) => s.scene.objects.filter((o) => o.motion.startsWith("move-"))).length;
+    console.log(`ground truth, direction: ${full.direction.correct}/${full.direction.total}`);
+    expect(moving).toBeGreaterThan(50);
+    expect(full.direction.accuracy!).toBeGreaterThanOrEqual(0.95);
+    expect(captions.direction.accuracy!).toBeGreaterThanOrEqual(0.95);
+    expect(full.direction.total).toBeLessThanOrEqual(moving);
+    expect(full.direction.total).toBeGreaterThan(0.8 * moving); // groups of two alike count once
   });
 
   it("scores mismatched pairs (video i, caption j) near chance", () => {
@@ -83,6 +91,10 @@ describe("evaluator", () => {
     expect(r.attributes.size.accuracy!).toBeLessThan(0.5);
     expect(r.overall!).toBeLessThan(0.35);
     expect(c.overall!).toBeLessThan(0.35);
+    // Chance for direction: 1 in 8 sectors, less for clips whose objects do not move.
+    expect(r.direction.total).toBeGreaterThan(50);
+    expect(r.direction.accuracy!).toBeLessThan(0.25);
+    expect(r.direction.misses.reduce((n, m) => n + m.count, 0)).toBe(r.direction.total - r.direction.correct);
     // Misses: what was detected where a check failed. Video i was scored against scene i+1's
     // attributes, so each failed background check detected video i's own background.
     const expected = new Map<string, number>();
@@ -175,6 +187,66 @@ describe("evaluator", () => {
     expect(sizes).toBeGreaterThan(0);
     wobbles.sort((a, b) => a - b);
     expect(wobbles[wobbles.length >> 1]!).toBeLessThan(0.015); // generated clips: ~0.09
+  });
+
+  it("reads direction apart from the motion label: a right-mover that grows fails motion, passes direction", () => {
+    const detail = {
+      motion: "grow",
+      speed: "slow",
+      dx: 0.3,
+      dy: 0.02,
+      areaRatio: 1.6,
+      rotation: 0,
+      bounce: 0,
+      sizeWobble: 0.01,
+    } as const;
+    const red = {
+      colour: "red",
+      shape: "ball",
+      size: "medium",
+      motion: "grow",
+      speed: "slow",
+      radius: 0.1,
+      frames: 17,
+      detail,
+    } as const;
+    const still = {
+      ...red,
+      colour: "blue",
+      motion: "stay",
+      speed: null,
+      detail: { ...detail, motion: "stay", speed: null, dx: 0.05, dy: 0, areaRatio: 1 },
+    } as const;
+    const analysis: VideoAnalysis = {
+      width: 128,
+      height: 128,
+      frames: 17,
+      objects: [red, still],
+      background: "white",
+      camera: "static",
+      cameraDetail: { logZoom: 0, pan: 0, texture: 0 },
+      quality: { stability: 1, sharpness: 1 },
+    };
+    const e = scoreAnalysis(analysis, "a red ball moves right and a blue square drifts up");
+    expect(e.attributes["motion[1]"]).toEqual({ expected: "move-right", detected: "grow", correct: false });
+    expect(e.directions).toEqual([
+      { object: 0, expected: "right", detected: "right", correct: true },
+      { object: 1, expected: "up", detected: "none", correct: false },
+    ]);
+    expect(e.checks.some((c) => (c.attribute as string) === "direction")).toBe(false); // not in the score
+    const lost = scoreAnalysis({ ...analysis, objects: [] }, "a red ball moves to the lower left");
+    expect(lost.directions).toEqual([{ object: 0, expected: "down-left", detected: null, correct: false }]);
+    expect(scoreAnalysis(analysis, "a red ball bounces").directions).toEqual([]);
+    const report = aggregate([e, lost]);
+    expect(report.direction).toEqual({
+      correct: 1,
+      total: 3,
+      accuracy: 1 / 3,
+      misses: [
+        { detected: "no object", count: 1 },
+        { detected: "none", count: 1 },
+      ],
+    });
   });
 
   it("returns per-attribute checks and aggregates them as JSON", () => {

@@ -9,11 +9,19 @@
  *
  * Per video: {attribute: {expected, detected, correct}} and the fraction correct; quality
  * scores (stability, sharpness) ride along. evaluateMany aggregates per-attribute accuracy.
+ *
+ * Report-only, outside the checks and the overall score: direction, for each object group whose
+ * prompt names a move in a direction ("drifts left"), whether its objects' net displacement
+ * points that way (the compass sector of at least MOVE_MIN frame heights), whatever their size
+ * did on the way. The motion check reads an object that also grows or shrinks as grow or shrink;
+ * this one asks only the issue's "motion direction" question.
  */
 import type { RgbFrame } from "../media/frames.ts";
 import { analyzeVideo, type DetectedObject, type VideoAnalysis } from "./analyze.ts";
+import { direction as compassDirection, MOVE_MIN } from "./classify-motion.ts";
 import { parsePrompt } from "./parse.ts";
 import type { ObjectPhrase, PromptAttrs, PromptMotion } from "./prompt.ts";
+import { DIRECTIONS, type Direction } from "./vocab.ts";
 
 export const ATTRIBUTES = ["colour", "shape", "size", "count", "motion", "speed", "background", "camera"] as const;
 export type Attribute = (typeof ATTRIBUTES)[number];
@@ -27,6 +35,15 @@ export interface Check {
   readonly correct: boolean;
 }
 
+/** A direction the prompt names for an object group, and where its objects went (report-only). */
+export interface DirectionCheck {
+  readonly object: number;
+  readonly expected: Direction;
+  /** Majority over the group's objects: a compass direction, "none" (moved < MOVE_MIN), null (no object). */
+  readonly detected: Direction | "none" | null;
+  readonly correct: boolean;
+}
+
 export interface VideoEvaluation {
   readonly prompt: string;
   readonly parsed: PromptAttrs;
@@ -36,6 +53,8 @@ export interface VideoEvaluation {
     { expected: string | number; detected: string | number | null; correct: boolean }
   >;
   readonly checks: Check[];
+  /** Report-only direction checks (see the file comment): not in `checks` nor in `score`. */
+  readonly directions: DirectionCheck[];
   /** Fraction of checks passed; null when the prompt names nothing the evaluator can check. */
   readonly score: number | null;
   readonly quality: VideoAnalysis["quality"];
@@ -74,6 +93,18 @@ function majority<T>(xs: readonly T[]): T | null {
   return best;
 }
 
+/** The direction a prompt's motion names ("move-up-left" -> "up-left"), if any. */
+function namedDirection(m: PromptMotion | undefined): Direction | null {
+  const d = m?.startsWith("move-") ? m.slice("move-".length) : null;
+  return d !== null && (DIRECTIONS as readonly string[]).includes(d) ? (d as Direction) : null;
+}
+
+/** Where an object went: the compass sector of its net displacement, or "none" when it moved less than MOVE_MIN. */
+function wentTowards(o: DetectedObject): Direction | "none" {
+  const { dx, dy } = o.detail;
+  return Math.hypot(dx, dy) >= MOVE_MIN ? compassDirection(dx, dy) : "none";
+}
+
 /** Picks the detected objects a prompt group refers to. */
 function matchGroup(g: ObjectPhrase, free: DetectedObject[]): DetectedObject[] {
   const want = g.count ?? Number.POSITIVE_INFINITY;
@@ -87,6 +118,7 @@ function matchGroup(g: ObjectPhrase, free: DetectedObject[]): DetectedObject[] {
 export function scoreAnalysis(a: VideoAnalysis, prompt: string | PromptAttrs): VideoEvaluation {
   const parsed = typeof prompt === "string" ? parsePrompt(prompt) : prompt;
   const checks: Check[] = [];
+  const directions: DirectionCheck[] = [];
   const free = [...a.objects];
   parsed.objects.forEach((g, i) => {
     const m = matchGroup(g, free);
@@ -99,6 +131,11 @@ export function scoreAnalysis(a: VideoAnalysis, prompt: string | PromptAttrs): V
     check("size", g.size, majority(m.map((o) => o.size)));
     const motion = majority(m.map((o) => o.motion));
     if (g.motion) check("motion", g.motion, motion, motion !== null && motionMatches(g.motion, motion));
+    const named = namedDirection(g.motion);
+    if (named) {
+      const went = majority(m.map(wentTowards));
+      directions.push({ object: i, expected: named, detected: went, correct: went === named });
+    }
     check("speed", g.speed, majority(m.map((o) => o.speed ?? "none")));
   });
   if (parsed.objects.length && parsed.objects.every((g) => g.count !== undefined)) {
@@ -138,6 +175,7 @@ export function scoreAnalysis(a: VideoAnalysis, prompt: string | PromptAttrs): V
     parsed,
     attributes,
     checks,
+    directions,
     score: checks.length ? checks.filter((c) => c.correct).length / checks.length : null,
     quality: a.quality,
     detected: {
@@ -194,6 +232,11 @@ export interface EvaluationReport {
   readonly attributes: Record<Attribute, AttributeAccuracy>;
   /** Fraction of all checks passed (every named attribute of every video counts once). */
   readonly overall: number | null;
+  /**
+   * Report-only (not in `overall`): of the object groups whose prompt named a move in a
+   * direction, how many went that way, size change or not (VideoEvaluation.directions).
+   */
+  readonly direction: Pick<AttributeAccuracy, "correct" | "total" | "accuracy" | "misses">;
   /** Mean of the per-video scores. */
   readonly meanScore: number | null;
   readonly quality: {
@@ -256,10 +299,23 @@ export function aggregate(evals: readonly VideoEvaluation[], ids?: readonly stri
       .map(([expected, v]) => ({ expected, ...v }))
       .sort((x, y) => x.expected.localeCompare(y.expected));
   }
+  const dirs = evals.flatMap((e) => e.directions);
+  const dirRight = dirs.filter((d) => d.correct).length;
+  const dirMisses = new Map<string, number>();
+  for (const d of dirs)
+    if (!d.correct) dirMisses.set(d.detected ?? "no object", (dirMisses.get(d.detected ?? "no object") ?? 0) + 1);
   return {
     count: evals.length,
     attributes,
     overall: total ? correct / total : null,
+    direction: {
+      correct: dirRight,
+      total: dirs.length,
+      accuracy: dirs.length ? dirRight / dirs.length : null,
+      misses: [...dirMisses.entries()]
+        .map(([detected, count]) => ({ detected, count }))
+        .sort((x, y) => y.count - x.count || x.detected.localeCompare(y.detected)),
+    },
     meanScore: mean(evals.flatMap((e) => (e.score === null ? [] : [e.score]))),
     quality: {
       stability: mean(evals.map((e) => e.quality.stability)),

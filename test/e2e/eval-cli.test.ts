@@ -62,6 +62,11 @@ describe("reel eval", () => {
     const total = (a: string) =>
       lines.flatMap((l) => l.checks).filter((c: { attribute: string }) => c.attribute === a).length;
     for (const a of ["colour", "shape", "background"]) expect(report.attributes[a].total).toBe(total(a));
+    // Report-only direction: the first prompt names one (right), the second none.
+    expect(lines[0].directions).toHaveLength(1);
+    expect(lines[0].directions[0]).toMatchObject({ object: 0, expected: "right" });
+    expect(lines[1].directions).toEqual([]);
+    expect(report.direction).toMatchObject({ total: 1, correct: lines[0].directions[0].correct ? 1 : 0 });
   });
 
   it.each([

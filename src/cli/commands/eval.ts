@@ -40,6 +40,7 @@ function writeDetails(file: string, evals: readonly VideoEvaluation[], ids: read
       prompt: e.prompt,
       score: e.score,
       checks: e.checks,
+      directions: e.directions,
       detected: e.detected,
       quality: e.quality,
     }),
