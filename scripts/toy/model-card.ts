@@ -126,8 +126,9 @@ const recon = values.recon ? await evaluateFolder(values.recon) : null;
 // The same generated clips, only the prompts with a single object: do the multi-object prompts
 // (binding each colour, shape and motion to its own object) cost more than the objects themselves?
 const single = evals.filter((e) => e.parsed.objects.length === 1 && e.parsed.objects[0]!.count === 1);
+const oneObject = aggregate(single);
 const columns = [
-  { label: `one-object prompts (${single.length})`, report: aggregate(single) },
+  { label: `one-object prompts (${single.length})`, report: oneObject },
   ...finished,
   ...(recon ? [{ label: `VAE ceiling (${recon.count} clips)`, report: recon }] : []),
 ];
@@ -233,7 +234,7 @@ Motion by the motion the prompt named (correct/total): ${report.attributes.motio
 Direction (report-only, not in overall): of the ${report.direction.total} objects told to move in a named direction,
 ${pct(report.direction.accuracy)} went that way (net displacement of at least 0.1 frame heights in the named
 compass sector), whether or not they also changed size on the way; one-object prompts
-${pct(columns[0]!.report.direction.accuracy)}. Where not: ${formatMisses({ ...report.direction, byExpected: [] })}
+${pct(oneObject.direction.accuracy)}. Where not: ${formatMisses({ ...report.direction, byExpected: [] })}
 ("none": moved less than 0.1 heights). The motion row reads a move that also grows or shrinks as
 grow or shrink, so it is the stricter of the two.
 

@@ -1,10 +1,11 @@
 /**
  * Where a model's motions go wrong: generates the one-object prompts of a prompts file that
  * name a motion (seed = the prompt's line index, as `reel eval --prompts` does), and prints per
- * clip, as JSON lines, the motion wanted and the one the evaluator read, the area ratio it read
- * it from, the camera's zoom estimate, and the raw area of the longest-tracked object in every
- * frame (thousandths of the frame, before any camera correction). Then a summary line: motions
- * right, and the mean |ln area ratio| over the clips with an object (0 for sizes held).
+ * clip, as JSON lines, the motion wanted, the evaluator's motion check (what it read, right or
+ * not), the camera's zoom estimate, and for the largest detected object the area ratio its
+ * motion was read from and its raw area in every frame it was seen in (thousandths of the frame,
+ * before any camera correction). Then a summary line: motion checks right, and the mean |ln area
+ * ratio| over the clips with an object (0 for sizes held).
  *
  *   node bin/run-ts.js scripts/toy/object-areas.ts MODEL_DIR PROMPTS_FILE [--count 30]
  *        [--only 10,18,22] [--strips DIR] [--steps N] [--guidance G] [--sampler unipc|euler]
@@ -22,10 +23,8 @@ import { generate } from "../../src/pipelines/generate.ts";
 import { parseRequest } from "../../src/pipelines/request.ts";
 import { openWanBundle } from "../../src/pipelines/wan-model.ts";
 import { analyzeVideo } from "../../src/toyworld/analyze.ts";
-import { nameColour } from "../../src/toyworld/classify-colour.ts";
+import { scoreAnalysis } from "../../src/toyworld/evaluate.ts";
 import { parsePrompt } from "../../src/toyworld/parse.ts";
-import { backgroundTable, findObjects } from "../../src/toyworld/segment.ts";
-import { linkTracks } from "../../src/toyworld/track.ts";
 import { scriptArgs } from "../args.ts";
 
 const USAGE = `usage: node bin/run-ts.js scripts/toy/object-areas.ts MODEL_DIR PROMPTS_FILE [--count 30]
@@ -98,31 +97,23 @@ for (const [i, prompt] of prompts.entries()) {
   await generate(bundle, { prompt, seed: i, ...sampling }, { onFrames: (f) => void frames.push(...f) });
   if (values.strips) await writePng(join(values.strips, `${i}.png`), strip(frames));
   const analysis = analyzeVideo(frames);
-  const table = backgroundTable(frames);
-  const objs = frames.map((f) => findObjects(f, table));
-  const tracks = linkTracks(
-    objs,
-    objs.map((o) => o.components.map((c) => nameColour(c.rgb).colour)),
-  );
-  const longest = tracks.sort((a, b) => b.obs.length - a.obs.length)[0];
-  const pixels = frames[0]!.width * frames[0]!.height;
-  const got = analysis.objects[0];
-  const ok =
-    got !== undefined && (got.motion === want || (want.startsWith("bounce") && got.motion.startsWith("bounce")));
-  right += Number(ok);
-  if (got) {
+  const check = scoreAnalysis(analysis, parsed).attributes.motion;
+  right += Number(check?.correct ?? false);
+  const largest = analysis.objects[0];
+  if (largest) {
     withObject++;
-    logRatio += Math.abs(Math.log(got.detail.areaRatio));
+    logRatio += Math.abs(Math.log(largest.detail.areaRatio));
   }
   console.log(
     JSON.stringify({
       line: i,
       prompt,
       want,
-      got: got?.motion ?? null,
-      areaRatio: got ? Number(got.detail.areaRatio.toFixed(2)) : null,
+      got: check?.detected ?? null,
+      right: check?.correct ?? false,
       logZoom: Number(analysis.cameraDetail.logZoom.toFixed(2)),
-      areas: longest ? longest.obs.map((o) => Math.round((1000 * o.comp.area) / pixels)) : [],
+      areaRatio: largest ? Number(largest.detail.areaRatio.toFixed(2)) : null,
+      areas: largest ? largest.areas.map((a) => Math.round(1000 * a)) : [],
     }),
   );
 }

@@ -37,6 +37,8 @@ export interface DetectedObject {
   readonly radius: number;
   /** Frames it was seen in. */
   readonly frames: number;
+  /** Its area in each frame it was seen in, as a fraction of the frame (raw: camera zoom not removed). */
+  readonly areas: readonly number[];
   readonly detail: MotionEstimate;
 }
 
@@ -131,7 +133,18 @@ function describeTrack(
   const radius = Math.sqrt(first.comp.area / Math.PI) / cam.zoom[first.t]! / H;
   const size: Size = radius < SMALL_MEDIUM ? "small" : radius < MEDIUM_LARGE ? "medium" : "large";
   const detail = classifyMotion(tr.obs, feats, cam, W, H);
-  return { colour, shape, size, motion: detail.motion, speed: detail.speed, radius, frames: tr.obs.length, detail };
+  const areas = tr.obs.map((o) => o.comp.area / (W * H));
+  return {
+    colour,
+    shape,
+    size,
+    motion: detail.motion,
+    speed: detail.speed,
+    radius,
+    frames: tr.obs.length,
+    areas,
+    detail,
+  };
 }
 
 export function analyzeVideo(frames: readonly RgbFrame[]): VideoAnalysis {

@@ -177,9 +177,14 @@ describe("evaluator", () => {
         expect(Math.abs(d.dx)).toBeGreaterThan(0.1);
         expect(Math.abs(Math.log(d.areaRatio))).toBeLessThan(0.2);
       }
+      // Per-frame raw areas, one per frame the object was seen in (the static camera changes none).
+      const seen = analyses[i]!.objects[0]!;
+      expect(seen.areas).toHaveLength(seen.frames);
+      for (const a of seen.areas) expect(a).toBeGreaterThan(0);
       if (o.motion === "grow" || o.motion === "shrink") {
         sizes++;
         expect(d.areaRatio > 1, `${i} ${o.motion}`).toBe(o.motion === "grow");
+        expect(seen.areas.at(-1)! > seen.areas[0]!, `${i} ${o.motion}`).toBe(o.motion === "grow");
         expect(Math.hypot(d.dx, d.dy)).toBeLessThan(0.1);
       }
     });
@@ -207,7 +212,8 @@ describe("evaluator", () => {
       motion: "grow",
       speed: "slow",
       radius: 0.1,
-      frames: 17,
+      frames: 3,
+      areas: [0.02, 0.025, 0.032],
       detail,
     } as const;
     const still = {

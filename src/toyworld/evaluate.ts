@@ -259,6 +259,13 @@ function median(xs: readonly number[]): number | null {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
+/** A tally of detected values where checks failed, most frequent first (ties by name). */
+function missList(tally: ReadonlyMap<string, number>): Miss[] {
+  return [...tally.entries()]
+    .map(([detected, count]) => ({ detected, count }))
+    .sort((x, y) => y.count - x.count || x.detected.localeCompare(y.detected));
+}
+
 /** Aggregates evaluations: per-attribute accuracy, overall accuracy, mean quality. */
 export function aggregate(evals: readonly VideoEvaluation[], ids?: readonly string[]): EvaluationReport {
   const attributes = Object.fromEntries(
@@ -292,9 +299,7 @@ export function aggregate(evals: readonly VideoEvaluation[], ids?: readonly stri
     }
   for (const [a, s] of Object.entries(attributes) as [Attribute, AttributeAccuracy][]) {
     s.accuracy = s.total ? s.correct / s.total : null;
-    s.misses = [...tallies.get(a)!.entries()]
-      .map(([detected, count]) => ({ detected, count }))
-      .sort((x, y) => y.count - x.count || x.detected.localeCompare(y.detected));
+    s.misses = missList(tallies.get(a)!);
     s.byExpected = [...named.get(a)!.entries()]
       .map(([expected, v]) => ({ expected, ...v }))
       .sort((x, y) => x.expected.localeCompare(y.expected));
@@ -312,9 +317,7 @@ export function aggregate(evals: readonly VideoEvaluation[], ids?: readonly stri
       correct: dirRight,
       total: dirs.length,
       accuracy: dirs.length ? dirRight / dirs.length : null,
-      misses: [...dirMisses.entries()]
-        .map(([detected, count]) => ({ detected, count }))
-        .sort((x, y) => y.count - x.count || x.detected.localeCompare(y.detected)),
+      misses: missList(dirMisses),
     },
     meanScore: mean(evals.flatMap((e) => (e.score === null ? [] : [e.score]))),
     quality: {
