@@ -324,13 +324,40 @@ describe.skipIf(skip !== null)(skip ?? "train_toy.py, every stage at toy scale",
     expect(stillMotion).toBe("none"); // a still shows no motion: no direction swap
   });
 
-  it("dit --dit-contrast trains with the extra forward, and logs its loss and gap", () => {
+  it("--dit-multi-weight's reading of captions: more than one shape word, or a plural one, is more than one object", () => {
+    const code = [
+      "import sys, json",
+      "sys.path.insert(0, 'reference'); sys.path.insert(0, 'training')",
+      "from train_toy import multi_object_rows",
+      "tok = 'training/tokenizer.json'",
+      "ix = {w: i for i, (w, _) in enumerate(json.load(open(tok))['model']['vocab'])}",
+      "caps = ['a red ball moves left', 'two blue spheres sink', 'a red plus and a blue cross stay',",
+      "        'a pair of rings spin', 'a red cross spins', 'a red']",
+      "print(*(int(x) for x in multi_object_rows([[ix['\u2581' + w] for w in c.split()] + [1] for c in caps], tok)))",
+    ];
+    expect(python(code)).toBe("0 1 1 1 0 0");
+  });
+
+  it("dit --dit-contrast trains with the extra forward and logs its loss and gap; --dit-multi-weight says what it draws", () => {
     const dir = join(tmp.dir, "contrast");
     mkdirSync(dir, { recursive: true });
     for (const f of ["latents.npy", "latents.json", "latent_stats.json", "latent_masks.npy"])
       copyFileSync(join(run, f), join(dir, f));
-    const out = trainIn("contrast", "dit", "--steps", "20", "--batch", "4", "--no-bf16", "--dit-contrast", "0.1");
+    const out = trainIn(
+      "contrast",
+      "dit",
+      "--steps",
+      "20",
+      "--batch",
+      "4",
+      "--no-bf16",
+      "--dit-contrast",
+      "0.1",
+      "--dit-multi-weight",
+      "3",
+    );
     expect(out).toMatch(/contrast: weight 0.1, 4 clips per step \(x4 stills\), tau 0.05\n[\s\S]*dit: 20 steps/);
+    expect(out).toMatch(/multi-object clips: \d+ of \d+ \(\d+\.\d%\), drawn x3: \d+\.\d% of each batch/);
     const rows = readFileSync(join(dir, "dit.log.jsonl"), "utf8")
       .trim()
       .split("\n")
