@@ -1,11 +1,13 @@
 /**
  * Is B better than A? Paired comparison of two `reel eval --prompts` reports on the same
  * prompt file and seed (e.g. models/reel-toy/eval.json against a candidate's): the mean
- * per-prompt score difference ± one standard error, prompts up / down, and accuracy deltas per
- * attribute. Prints a table, then the comparison as one JSON line.
+ * per-prompt score difference ± one standard error, prompts up / down, accuracy deltas per
+ * attribute, and the score difference on prompts that name one object and on those that name
+ * more. Prints a table, then the comparison as one JSON line.
  */
 import { readFileSync } from "node:fs";
 import { comparePaired } from "../../src/toyworld/compare.ts";
+import { parsePrompt } from "../../src/toyworld/parse.ts";
 import { scriptArgs } from "../args.ts";
 
 const USAGE =
@@ -34,9 +36,15 @@ for (const [f, r] of [
     process.stderr.write(`${f}: not a \`reel eval --prompts\` report (it has no items or attributes)\n`);
     process.exit(2);
   }
+/** "one object", "2+ objects", or "count not stated" (a bare plural), as the evaluator parses the prompt. */
+function objectsNamed(prompt: string): string {
+  const groups = parsePrompt(prompt).objects;
+  if (groups.some((g) => g.count === undefined)) return "count not stated";
+  return groups.reduce((n, g) => n + g.count!, 0) === 1 ? "one object" : "2+ objects";
+}
 let c: ReturnType<typeof comparePaired>;
 try {
-  c = comparePaired(a, b);
+  c = comparePaired(a, b, objectsNamed);
 } catch (e) {
   process.stderr.write(`${(e as Error).message}\n`);
   process.exit(2);
@@ -54,4 +62,8 @@ const dirA: number | null | undefined = a.direction?.accuracy;
 const dirB: number | null | undefined = b.direction?.accuracy;
 if (dirA != null && dirB != null)
   lines.push(`  direction  ${pct(dirB - dirA)} points (report-only: A ${acc(dirA)}%, B ${acc(dirB)}%)`);
+for (const [g, d] of Object.entries(c.groups))
+  lines.push(
+    `  ${g}: ${d.pairs} prompts, mean score A ${d.a.toFixed(3)}, B ${d.b.toFixed(3)}, B − A ${d.meanDiff >= 0 ? "+" : ""}${d.meanDiff.toFixed(3)} ± ${d.standardError.toFixed(3)}`,
+  );
 process.stdout.write(`${lines.join("\n")}\n${JSON.stringify(c)}\n`);

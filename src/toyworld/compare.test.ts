@@ -26,6 +26,19 @@ describe("comparePaired", () => {
     expect(c.attributes.motion).toBe(0);
   });
 
+  it("gives the same per group of prompts when asked to group them", () => {
+    const a = report([0, 0.5, 1, 0.5], 0.5);
+    const b = report([1, 0.5, 0.5, 1], 0.5);
+    // p0 and p2 in one group (diffs +1, −0.5), p1 and p3 in the other (0, +0.5).
+    const c = comparePaired(a, b, (p) => (p === "p0" || p === "p2" ? "even" : "odd"));
+    expect(Object.keys(c.groups)).toEqual(["even", "odd"]);
+    expect(c.groups.even).toMatchObject({ pairs: 2, a: 0.5, b: 0.75 });
+    expect(c.groups.even!.meanDiff).toBeCloseTo(0.25, 12);
+    expect(c.groups.even!.standardError).toBeCloseTo(Math.sqrt((0.75 ** 2 * 2) / 1 / 2), 12);
+    expect(c.groups.odd!.meanDiff).toBeCloseTo(0.25, 12);
+    expect(comparePaired(a, b).groups).toEqual({});
+  });
+
   it("refuses reports of different prompts", () => {
     const b = report([1, 1], 0.5);
     expect(() => comparePaired(report([1, 1, 1], 0.5), b)).toThrow(ReelError);

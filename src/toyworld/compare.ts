@@ -3,6 +3,7 @@
  * held-out set, seed = index): the mean per-prompt score difference with its standard error,
  * how many prompts went up / down, and per-attribute accuracy deltas. Prompts are paired by
  * item id; an id in one report only is an error, since an unpaired item would bias the mean.
+ * With a grouping of prompts (e.g. by how many objects they name) the same is given per group.
  */
 import { ReelError } from "../errors.ts";
 import { ATTRIBUTES, type Attribute, type EvaluationReport } from "./evaluate.ts";
@@ -19,13 +20,32 @@ export interface PairedComparison {
   /** b − a in accuracy per attribute (null where either report has no check of it). */
   readonly attributes: Record<Attribute, number | null>;
   readonly overall: { readonly a: number | null; readonly b: number | null };
+  /** Per group of prompts (only with a `groupOf`), in order of first appearance. */
+  readonly groups: Record<string, GroupComparison>;
+}
+
+export interface GroupComparison {
+  readonly pairs: number;
+  /** Mean per-prompt score of each report over the group's paired items. */
+  readonly a: number;
+  readonly b: number;
+  readonly meanDiff: number;
+  readonly standardError: number;
+}
+
+/** Mean and standard error (sample sd / √n) of paired differences. */
+function meanAndError(diffs: readonly number[]): { meanDiff: number; standardError: number } {
+  const n = diffs.length;
+  const meanDiff = n ? diffs.reduce((s, d) => s + d, 0) / n : 0;
+  const variance = n > 1 ? diffs.reduce((s, d) => s + (d - meanDiff) ** 2, 0) / (n - 1) : 0;
+  return { meanDiff, standardError: n ? Math.sqrt(variance / n) : 0 };
 }
 
 type Comparable = Pick<EvaluationReport, "items" | "overall"> & {
   readonly attributes: Record<Attribute, { readonly accuracy: number | null }>;
 };
 
-export function comparePaired(a: Comparable, b: Comparable): PairedComparison {
+export function comparePaired(a: Comparable, b: Comparable, groupOf?: (prompt: string) => string): PairedComparison {
   const byId = new Map(b.items.map((it) => [it.id, it]));
   const onlyA = a.items.filter((it) => !byId.has(it.id)).map((it) => it.id);
   const ids = new Set(a.items.map((it) => it.id));
@@ -36,6 +56,7 @@ export function comparePaired(a: Comparable, b: Comparable): PairedComparison {
       `the two evaluations are not of the same items (in the first only: ${onlyA.slice(0, 5).join(", ") || "none"}; in the second only: ${onlyB.slice(0, 5).join(", ") || "none"}); evaluate both on one prompt file with the same --seed`,
     );
   const diffs: number[] = [];
+  const grouped = new Map<string, [number, number][]>(); // group -> (a, b) scores
   for (const it of a.items) {
     const other = byId.get(it.id)!;
     if (it.prompt !== other.prompt)
@@ -43,11 +64,24 @@ export function comparePaired(a: Comparable, b: Comparable): PairedComparison {
         "E_INPUT_INVALID",
         `item ${it.id} has different prompts: "${it.prompt}" vs "${other.prompt}"`,
       );
-    if (it.score !== null && other.score !== null) diffs.push(other.score - it.score);
+    if (it.score === null || other.score === null) continue;
+    diffs.push(other.score - it.score);
+    if (groupOf) {
+      const g = groupOf(it.prompt);
+      grouped.set(g, [...(grouped.get(g) ?? []), [it.score, other.score]]);
+    }
   }
-  const n = diffs.length;
-  const meanDiff = n ? diffs.reduce((s, d) => s + d, 0) / n : 0;
-  const variance = n > 1 ? diffs.reduce((s, d) => s + (d - meanDiff) ** 2, 0) / (n - 1) : 0;
+  const groups = Object.fromEntries(
+    [...grouped].map(([g, s]) => [
+      g,
+      {
+        pairs: s.length,
+        a: s.reduce((t, [x]) => t + x, 0) / s.length,
+        b: s.reduce((t, [, y]) => t + y, 0) / s.length,
+        ...meanAndError(s.map(([x, y]) => y - x)),
+      },
+    ]),
+  );
   const attributes = Object.fromEntries(
     ATTRIBUTES.map((k) => {
       const x = a.attributes[k].accuracy;
@@ -56,13 +90,13 @@ export function comparePaired(a: Comparable, b: Comparable): PairedComparison {
     }),
   ) as Record<Attribute, number | null>;
   return {
-    pairs: n,
-    meanDiff,
-    standardError: n ? Math.sqrt(variance / n) : 0,
+    pairs: diffs.length,
+    ...meanAndError(diffs),
     up: diffs.filter((d) => d > 0).length,
     down: diffs.filter((d) => d < 0).length,
     same: diffs.filter((d) => d === 0).length,
     attributes,
     overall: { a: a.overall, b: b.overall },
+    groups,
   };
 }
