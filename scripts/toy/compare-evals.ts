@@ -8,6 +8,7 @@
 import { readFileSync } from "node:fs";
 import { comparePaired } from "../../src/toyworld/compare.ts";
 import { parsePrompt } from "../../src/toyworld/parse.ts";
+import { namedObjectCount } from "../../src/toyworld/prompt.ts";
 import { scriptArgs } from "../args.ts";
 
 const USAGE =
@@ -36,11 +37,10 @@ for (const [f, r] of [
     process.stderr.write(`${f}: not a \`reel eval --prompts\` report (it has no items or attributes)\n`);
     process.exit(2);
   }
-/** "one object", "2+ objects", or "count not stated" (a bare plural), as the evaluator parses the prompt. */
+/** "one object", "2+ objects", or "count not stated" (none named, or a bare plural), as the evaluator parses the prompt. */
 function objectsNamed(prompt: string): string {
-  const groups = parsePrompt(prompt).objects;
-  if (groups.some((g) => g.count === undefined)) return "count not stated";
-  return groups.reduce((n, g) => n + g.count!, 0) === 1 ? "one object" : "2+ objects";
+  const n = namedObjectCount(parsePrompt(prompt));
+  return n === undefined ? "count not stated" : n === 1 ? "one object" : "2+ objects";
 }
 let c: ReturnType<typeof comparePaired>;
 try {

@@ -29,6 +29,7 @@ import {
   captionScene,
   evaluateFolder,
   evaluateVideo,
+  namedObjectCount,
   sampleWorld,
   type AttributeAccuracy,
   type EvaluationReport,
@@ -125,7 +126,7 @@ const finished = await Promise.all(
 const recon = values.recon ? await evaluateFolder(values.recon) : null;
 // The same generated clips, only the prompts with a single object: do the multi-object prompts
 // (binding each colour, shape and motion to its own object) cost more than the objects themselves?
-const single = evals.filter((e) => e.parsed.objects.length === 1 && e.parsed.objects[0]!.count === 1);
+const single = evals.filter((e) => namedObjectCount(e.parsed) === 1);
 const oneObject = aggregate(single);
 const columns = [
   { label: `one-object prompts (${single.length})`, report: oneObject },

@@ -68,7 +68,9 @@ export function comparePaired(a: Comparable, b: Comparable, groupOf?: (prompt: s
     diffs.push(other.score - it.score);
     if (groupOf) {
       const g = groupOf(it.prompt);
-      grouped.set(g, [...(grouped.get(g) ?? []), [it.score, other.score]]);
+      const pairs = grouped.get(g) ?? [];
+      pairs.push([it.score, other.score]);
+      grouped.set(g, pairs);
     }
   }
   const groups = Object.fromEntries(

@@ -20,7 +20,7 @@ import type { RgbFrame } from "../media/frames.ts";
 import { analyzeVideo, type DetectedObject, type VideoAnalysis } from "./analyze.ts";
 import { direction as compassDirection, MOVE_MIN } from "./classify-motion.ts";
 import { parsePrompt } from "./parse.ts";
-import type { ObjectPhrase, PromptAttrs, PromptMotion } from "./prompt.ts";
+import { namedObjectCount, type ObjectPhrase, type PromptAttrs, type PromptMotion } from "./prompt.ts";
 import { DIRECTIONS, type Direction } from "./vocab.ts";
 
 export const ATTRIBUTES = ["colour", "shape", "size", "count", "motion", "speed", "background", "camera"] as const;
@@ -138,8 +138,8 @@ export function scoreAnalysis(a: VideoAnalysis, prompt: string | PromptAttrs): V
     }
     check("speed", g.speed, majority(m.map((o) => o.speed ?? "none")));
   });
-  if (parsed.objects.length && parsed.objects.every((g) => g.count !== undefined)) {
-    const expected = parsed.objects.reduce((s, g) => s + g.count!, 0);
+  const expected = namedObjectCount(parsed);
+  if (expected !== undefined) {
     checks.push({
       attribute: "count",
       object: null,

@@ -19,7 +19,7 @@ export type {
 export { aggregate, evaluateMany, evaluateVideo, scoreAnalysis } from "./evaluate.ts";
 export { parsePrompt } from "./parse.ts";
 export type { ObjectPhrase, PromptAttrs, PromptMotion } from "./prompt.ts";
-export { fullAttrs, sceneGroups } from "./prompt.ts";
+export { fullAttrs, namedObjectCount, sceneGroups } from "./prompt.ts";
 export { evaluateFolder, iterateSampleFolder, readSampleFolder, readVideo } from "./read.ts";
 export type { ClipSize } from "./render.ts";
 export { framesToTensor, renderScene } from "./render.ts";

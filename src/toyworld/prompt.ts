@@ -26,6 +26,15 @@ export interface PromptAttrs {
   camera?: Camera;
 }
 
+/**
+ * How many objects a prompt names in all ("a red ball and two blue stars": 3); undefined where
+ * it names none or leaves a group's count unstated (a bare plural: "stars").
+ */
+export function namedObjectCount(p: PromptAttrs): number | undefined {
+  if (!p.objects.length || p.objects.some((g) => g.count === undefined)) return undefined;
+  return p.objects.reduce((n, g) => n + g.count!, 0);
+}
+
 /** A scene's object groups, in order, each with its size. */
 export interface SceneGroup {
   readonly count: number;
