@@ -450,6 +450,23 @@ def latent_object_mask(pixel_masks, f):
     return m[:, 0].to(torch.uint8)
 
 
+def object_cover(pixel_masks, f):
+    """[B, 17, H, W] uint8 object masks -> [B, 5, H/f, W/f] uint8: the share of each f x f pixel
+    cell that objects cover over the frames a latent frame encodes (grouped as in
+    latent_object_mask), 0..255. At f = half the VAE's factor it draws an object's outline at
+    twice the latent resolution (a large star's points, a ring's hole), for --dit-mask-aux."""
+    m = torch.from_numpy(np.ascontiguousarray(pixel_masks)).float().unsqueeze(1)  # [B, 1, 17, H, W]
+    m = torch.cat([m[:, :, :1].repeat(1, 1, 4, 1, 1), m[:, :, 1:]], dim=2)  # [B, 1, 20, H, W]
+    m = F.avg_pool3d(m, kernel_size=(4, f, f))  # [B, 1, 5, H/f, W/f]
+    return (m[:, 0] * 255).round().to(torch.uint8)
+
+
+def cover_grid(cfg):
+    """[frames, height, width] of object_cover.npy under a VAE config: half the latent cell."""
+    g = latent_grid(cfg)
+    return [g[0], 2 * g[1], 2 * g[2]]
+
+
 def stage_latents(args):
     dev = device_of(args)
     vae = load_vae(args.run, dev)
@@ -503,15 +520,19 @@ def stage_latents(args):
 
 def stage_masks(args):
     """Rewrites latent_masks.npy for a run's encoded clips from the renderer's object masks
-    (the clips are re-rendered from their seeds; the latents stay). Runs encoded before the
-    masks came from the renderer had an edge detector's, which marks textured backgrounds
-    too (a quarter of the clips were >90% "object")."""
+    (the clips are re-rendered from their seeds; the latents stay), and writes object_cover.npy
+    (object_cover: the outlines at twice the latent resolution, for --dit-mask-aux). Runs
+    encoded before the masks came from the renderer had an edge detector's, which marks
+    textured backgrounds too (a quarter of the clips were >90% "object")."""
     meta = json.load(open(os.path.join(args.run, "latents.json")))
     N = meta["done"]
     cfg = vae_config(args.run)
     out_mask = os.path.join(args.run, "latent_masks.npy")
     tmp = out_mask + ".new.npy"
     masks = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8, shape=(N, *latent_grid(cfg)))
+    out_cover = os.path.join(args.run, "object_cover.npy")
+    tmp_cover = out_cover + ".new.npy"
+    cover_arr = np.lib.format.open_memmap(tmp_cover, mode="w+", dtype=np.uint8, shape=(N, *cover_grid(cfg)))
     data = toy_data.stream(SEED_TRAIN, N, CLIP["frames"], CLIP["size"], args.tokenizer, TEXT_LEN, masks=True, workers=args.workers)
     clock = Clock()
     B = 32
@@ -521,13 +542,18 @@ def stage_masks(args):
             if h["ids"] != meta["ids"][i + k]:
                 raise SystemExit(f"clip {i + k} (seed {h['seed']}) does not match the run's latents.json: "
                                  "the world or tokenizer changed since `latents`")
-        masks[i:i + len(batch)] = latent_object_mask(np.stack([m for _, _, m in batch]), vae_factor(cfg)).numpy()
+        pix = np.stack([m for _, _, m in batch])
+        masks[i:i + len(batch)] = latent_object_mask(pix, vae_factor(cfg)).numpy()
+        cover_arr[i:i + len(batch)] = object_cover(pix, vae_factor(cfg) // 2).numpy()
     masks.flush()
+    cover_arr.flush()
     cover = float(np.asarray(masks).mean())
-    del masks
+    del masks, cover_arr
     os.replace(tmp, out_mask)
+    os.replace(tmp_cover, out_cover)
     log(args.run, "masks", clips=N, cover=cover, sec=clock())
-    print(f"masks: {N} clips, {cover:.1%} of latent cells cover an object, {out_mask}", flush=True)
+    print(f"masks: {N} clips, {cover:.1%} of latent cells cover an object, {out_mask}; outlines at 2x in {out_cover}",
+          flush=True)
 
 
 # ---------------------------------------------------------------------------------------
@@ -662,6 +688,58 @@ class TextAux(nn.Module):
         return None if got is None else (got[0].item(), got[1].item())
 
 
+MASK_AUX_WARM = 200  # steps a fresh --dit-mask-aux read-out trains alone (the DiT's gradient from it off)
+MASK_AUX_LR = 1e-3  # its learning rate meanwhile
+
+
+class MaskAux(nn.Module):
+    """--dit-mask-aux: a read-out of the objects' outlines (object_cover.npy, at twice the latent
+    resolution) from the DiT's tokens after block `block` (trained with it, never exported).
+    Shape is what the DiT learns least (it draws blobs whatever the shape word): its loss sees an
+    outline only through the few latent cells an object's edge crosses, in the VAE's channel
+    code. This gives every token a direct target: which of its sub-cells an object covers,
+    which at high sigma only the prompt (the shape word) and the token's place can tell. A
+    small MLP per token, so the blocks are asked to carry the outline, as REPA asks a DiT's
+    early blocks to carry a pretrained encoder's features."""
+
+    def __init__(self, dit, block):
+        super().__init__()
+        if not 0 <= block < len(dit.blocks):
+            raise SystemExit(f"--dit-mask-aux-block {block}: the DiT has blocks 0..{len(dit.blocks) - 1}")
+        self.patch = tuple(dit.patch_size)  # (pt, ph, pw)
+        pt, ph, pw = self.patch
+        self.head = nn.Sequential(nn.Linear(dit.dim, dit.dim), nn.SiLU(), nn.Linear(dit.dim, pt * ph * pw * 4))
+        self.block = block
+        self.hidden = None
+        dit.blocks[block].register_forward_hook(self._keep)
+
+    def _keep(self, module, inputs, output):
+        self.hidden = output
+
+    def logits(self, grid, detach=False):
+        """The read-out of the kept hidden state [B, L(+pad), D] for latents of grid [F, H, W]:
+        [B, F, 2H, 2W], token n = (i_f*h + i_h)*w + i_w's 2ph x 2pw sub-cells row-major."""
+        f, h, w = grid[0] // self.patch[0], grid[1] // self.patch[1], grid[2] // self.patch[2]
+        hid = self.hidden[:, :f * h * w].float()  # padding past L dropped
+        if detach:
+            hid = hid.detach()
+        pt, ph, pw = self.patch
+        out = self.head(hid).view(-1, f, h, w, pt, 2 * ph, 2 * pw)
+        return out.permute(0, 1, 4, 2, 5, 3, 6).reshape(-1, f * pt, 2 * ph * h, 2 * pw * w)
+
+    def forward(self, grid, target, w, detach=False):
+        """grid: the latents' [F, H, W]; target [B, F, 2H, 2W] cover in 0..1; w [B, F, 2H, 2W] cell
+        weights -> (weighted binary cross-entropy, IoU of the read-out's cells > 0.5 with the
+        cover's > 0.5) from the hidden state kept by the last DiT forward (detach: train the
+        read-out alone)."""
+        logits = self.logits(grid, detach)
+        bce = F.binary_cross_entropy_with_logits(logits, target, weight=w, reduction="sum") / w.sum()
+        with torch.no_grad():
+            a, b = logits > 0, target > 0.5
+            iou = (a & b).sum().float() / (a | b).sum().clamp_min(1).float()
+        return bce, iou
+
+
 class ContrastSwap:
     """--dit-contrast's alternative prompts: the same token ids with every shape word replaced by
     a word of another shape (a random one per word, plural for plural), or with every direction
@@ -765,6 +843,7 @@ def stage_dit(args):
     step = init_steps = 0
     history = []  # one entry per invocation of this stage on this checkpoint (see invocation() below)
     saved_aux = None  # the --dit-text-aux read-out and its optimiser, when the checkpoint has them
+    saved_mask = None  # the --dit-mask-aux read-out and its optimiser, likewise
     shift = args.shift if args.shift is not None else TRAIN_SHIFT
     if os.path.exists(ckpt):
         st = torch.load(ckpt, map_location=dev)
@@ -775,6 +854,7 @@ def stage_dit(args):
         step, init_steps = st["step"], st.get("init_steps", 0)
         history = st.get("history", [])
         saved_aux = st.get("text_aux")
+        saved_mask = st.get("mask_aux")
         shift = args.shift if args.shift is not None else st.get("shift", TRAIN_SHIFT)
         print(f"resumed dit at step {step}" + (f" (sigma shift {st.get('shift', TRAIN_SHIFT):g} -> {shift:g})"
                                                if shift != st.get("shift", TRAIN_SHIFT) else ""), flush=True)
@@ -811,6 +891,23 @@ def stage_dit(args):
             aux_opt.load_state_dict(saved_aux["opt"])
         print(f"text aux: {len(aux.names)} attribute classes, weight {args.dit_text_aux:g}"
               + (" (resumed)" if saved_aux else ""), flush=True)
+    mask_aux = mask_opt = cover = None
+    if args.dit_mask_aux > 0:
+        cover_path = os.path.join(args.run, "object_cover.npy")
+        if not os.path.exists(cover_path):
+            raise SystemExit(f"--dit-mask-aux needs {cover_path}: run `train_toy.py masks --run {args.run}` first")
+        cover = np.load(cover_path, mmap_mode="r")
+        mask_aux = MaskAux(dit, args.dit_mask_aux_block).to(dev)
+        mask_opt = torch.optim.AdamW(mask_aux.parameters(), lr=args.lr or 3e-4, weight_decay=0.01, betas=(0.9, 0.99))
+        if saved_mask:
+            if saved_mask["block"] != args.dit_mask_aux_block:
+                raise SystemExit(f"--dit-mask-aux-block {args.dit_mask_aux_block}: this checkpoint's read-out is of block "
+                                 f"{saved_mask['block']}")
+            mask_aux.head.load_state_dict(saved_mask["head"])
+            mask_opt.load_state_dict(saved_mask["opt"])
+        mask_warm_until = -1 if saved_mask else step + MASK_AUX_WARM
+        print(f"mask aux: outlines {'x'.join(map(str, cover.shape[1:]))} from block {args.dit_mask_aux_block}'s tokens, "
+              f"weight {args.dit_mask_aux:g}" + (" (resumed)" if saved_mask else ""), flush=True)
     lat = np.load(os.path.join(args.run, "latents.npy"), mmap_mode="r")
     mask_path = os.path.join(args.run, "latent_masks.npy")
     obj_masks = np.load(mask_path, mmap_mode="r") if os.path.exists(mask_path) and args.dit_obj_weight > 0 else None
@@ -843,6 +940,7 @@ def stage_dit(args):
     if dev.type == "cuda":  # the whole set on the GPU (16k clips of 4x latents: 2.6 GB fp16), no host reads per step
         lat = torch.from_numpy(np.asarray(lat[:N])).to(dev)
         obj_masks = None if obj_masks is None else torch.from_numpy(np.asarray(obj_masks[:N])).to(dev)
+        cover = None if cover is None else torch.from_numpy(np.asarray(cover[:N])).to(dev)
     rng = np.random.default_rng(args.seed + step)
     total = 10**9 if args.steps is None else args.steps
     warm = 200
@@ -860,10 +958,13 @@ def stage_dit(args):
                 "recipe": {"lr": args.lr or 3e-4, "shift": shift, "obj_weight": args.dit_obj_weight,
                            "motion_weight": args.dit_motion_weight, "image_every": args.dit_image_every,
                            "text_aux": args.dit_text_aux, "contrast": args.dit_contrast, "multi_weight": args.dit_multi_weight,
+                           "mask_aux": args.dit_mask_aux, "mask_aux_block": args.dit_mask_aux_block,
                            "contrast_clips": args.dit_contrast_clips, "contrast_tau": args.dit_contrast_tau}}
 
     def save():
         extra = {"text_aux": {"head": aux.head.state_dict(), "opt": aux_opt.state_dict()}} if aux is not None else {}
+        if mask_aux is not None:
+            extra["mask_aux"] = {"head": mask_aux.head.state_dict(), "opt": mask_opt.state_dict(), "block": mask_aux.block}
         save_ckpt(ckpt, dit=dit.state_dict(), t5=t5.state_dict(), opt=opt.state_dict(), ema=ema, step=step, batch=B,
                   init_steps=init_steps, shift=shift, history=history + [invocation()], **extra)
 
@@ -896,14 +997,27 @@ def stage_dit(args):
         # this invocation's --minutes (for a machine whose step rate is not known beforehand).
         done = step / max(1, args.decay_steps) if args.decay_steps > 0 else clock() / (args.minutes * 60)
         lr = lr_max * min(1.0, (step + 1) / warm) * (0.5 * (1 + math.cos(math.pi * min(1.0, done))) * 0.9 + 0.1)
-        for g in opt.param_groups + (aux_opt.param_groups if aux_opt is not None else []):
+        for g in opt.param_groups + [g for o in (aux_opt, mask_opt) if o is not None for g in o.param_groups]:
             g["lr"] = lr
+        if mask_opt is not None and step < mask_warm_until:  # a fresh read-out learning alone: no warm-up
+            for g in mask_opt.param_groups:
+                g["lr"] = MASK_AUX_LR
         with autocast(dev, args.bf16):
             ctx = encode_text(t5, ids, mask)
             pred = dit(xt, sigma * 1000.0, ctx, seq_len(dit, xt))
         diff = pred.float() - target
         err = diff ** 2
         parts = {}
+        mask_loss = None
+        if mask_aux is not None:  # before any other forward replaces the kept hidden state
+            crow = cover[torch.from_numpy(idx).to(dev)] if torch.is_tensor(cover) else torch.from_numpy(np.asarray(cover[idx]))
+            ctarget = crow.to(dev).float()[:, :xt.shape[2]] / 255  # [Bs, F, 2H, 2W]
+            # Objects and the ring of cells around them weigh 5: most cells are background.
+            near = F.max_pool2d(ctarget.flatten(0, 1).unsqueeze(1), 3, stride=1, padding=1).view_as(ctarget) > 0
+            # A fresh read-out first learns alone for MASK_AUX_WARM steps, so that its first
+            # gradients into the blocks are not a random head's.
+            mask_loss, iou = mask_aux(xt.shape[2:], ctarget, 1 + 4 * near.float(), detach=step < mask_warm_until)
+            parts["loss_mask"], parts["mask_iou"] = mask_loss.item(), iou.item()
         if obj_masks is None:
             w = torch.ones_like(err[:, :1])
         else:
@@ -916,8 +1030,10 @@ def stage_dit(args):
                 m = m[:, :, :1]
             w = 1 + args.dit_obj_weight * m
             with torch.no_grad():  # the unweighted loss on object and on background cells, for the log
-                parts = dict(zip(("loss_obj", "loss_bg"), cell_losses(err, m)))
+                parts.update(zip(("loss_obj", "loss_bg"), cell_losses(err, m)))
         loss = (err * w).mean() / w.mean()
+        if mask_loss is not None:
+            loss = loss + args.dit_mask_aux * mask_loss
         if aux is not None:
             got = aux(ctx, ids)
             if got is not None:
@@ -954,13 +1070,15 @@ def stage_dit(args):
             loss = loss + args.dit_motion_weight * motion
             parts["loss_motion"] = motion.item()
         opt.zero_grad(set_to_none=True)
-        if aux_opt is not None:
-            aux_opt.zero_grad(set_to_none=True)
+        for o in (aux_opt, mask_opt):
+            if o is not None:
+                o.zero_grad(set_to_none=True)
         loss.backward()
         parts["grad_norm"] = float(torch.nn.utils.clip_grad_norm_(params, 1.0))  # before clipping
         opt.step()
-        if aux_opt is not None:
-            aux_opt.step()
+        for o in (aux_opt, mask_opt):
+            if o is not None:
+                o.step()
         step += 1
         with torch.no_grad():
             d = min(0.999, (1 + step) / (10 + step))
@@ -1279,6 +1397,10 @@ def main(argv):
     ap.add_argument("--dit-contrast-tau", type=float, default=0.05,
                     help="dit: --dit-contrast's scale, relative to the true prompt's error (the loss fades once the "
                          "alternative's error is several tau above it)")
+    ap.add_argument("--dit-mask-aux", type=float, default=0.0,
+                    help="dit: weight of a read-out of the objects' outlines (RUN/object_cover.npy, written by `masks`) "
+                         "from the DiT's tokens after block --dit-mask-aux-block (MaskAux)")
+    ap.add_argument("--dit-mask-aux-block", type=int, default=3, help="dit: the block (from 0) whose output --dit-mask-aux reads")
     ap.add_argument("--dit-image-every", type=int, default=0,
                     help="dit: every Nth step trains on 4x batch stills (each clip's first latent frame) instead of clips (0: never)")
     ap.add_argument("--dit-multi-weight", type=float, default=1.0,

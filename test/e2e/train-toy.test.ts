@@ -157,6 +157,15 @@ describe.skipIf(skip !== null)(skip ?? "train_toy.py, every stage at toy scale",
     // Three renderer processes (seeds interleaved) stream the same clips in the same order.
     expect(train("masks", "--workers", "3")).toMatch(/masks: 4 clips/);
     expect(readFileSync(join(run, "latent_masks.npy")).equals(masks)).toBe(true);
+    // ... and the outlines at twice the latent resolution: a cell of the mask covers an object
+    // exactly where one of its 2x2 outline cells has any cover.
+    const consistent = python([
+      "import numpy as np",
+      `m, c = np.load('${join(run, "latent_masks.npy")}'), np.load('${join(run, "object_cover.npy")}')`,
+      "coarse = c.reshape(4, 5, 16, 2, 16, 2).max(axis=(3, 5)) > 0",
+      "print(c.shape, c.dtype, int((coarse == (m > 0)).all()), int(((c > 0) & (c < 255)).any()))",
+    ]);
+    expect(consistent).toBe("(4, 5, 32, 32) uint8 1 1"); // partial cells too: a share, not a bit
     expect(train("dit", "--steps", "1", "--batch", "2", "--no-bf16", "--shift", "5")).toMatch(/dit: 1 steps/);
     // The training sigma shift is kept in the checkpoint (a resume says when it changes) and
     // exported as the model's sampling default. The resume adds the frame-to-frame error term.
@@ -365,6 +374,78 @@ describe.skipIf(skip !== null)(skip ?? "train_toy.py, every stage at toy scale",
     expect(rows).toHaveLength(2);
     expect(rows.some((r) => Number.isFinite(r.loss_contrast) && r.loss_contrast! > 0)).toBe(true);
     expect(rows.some((r) => Number.isFinite(r.contrast_gap))).toBe(true);
+  });
+
+  it("--dit-mask-aux: object_cover averages frames and pixels; its read-out lays tokens' sub-cells out in place", () => {
+    const code = [
+      "import sys, types, numpy as np, torch",
+      "sys.path.insert(0, 'reference'); sys.path.insert(0, 'training')",
+      "from train_toy import object_cover, MaskAux",
+      "px = np.zeros((1, 17, 8, 8), np.uint8)",
+      "px[0, 0, :4, :4] = 1  # frame 0 alone is latent frame 0",
+      "px[0, 1:3, 4:, 4:] = 1  # frames 1-2 of latent frame 1's four (1-4)",
+      "px[0, 5:9, 0, 0] = 1  # one pixel of 16 in all four frames of latent frame 2",
+      "c = object_cover(px, 4)[0]",
+      "print(c.shape[0], c.shape[1], c[0, 0, 0].item(), c[0, 1, 1].item(), c[1, 1, 1].item(), c[1, 0, 0].item(), c[2, 0, 0].item())",
+      "dit = types.SimpleNamespace(blocks=torch.nn.ModuleList([torch.nn.Identity()]), patch_size=(1, 2, 2), dim=16)",
+      "aux = MaskAux(dit, 0)",
+      "aux.head = torch.nn.Identity()  # 16 = 1 x 4 x 4 sub-cells per token",
+      "f, h, w = 2, 3, 2",
+      "n = torch.arange(f * h * w).float().view(1, -1, 1)",
+      "dit.blocks[0](n * 100 + torch.arange(16).float().view(1, 1, 16))",
+      "out = aux.logits((f, 2 * h, 2 * w))",
+      "ok = all(out[0, i, r, q].item() == ((i * h + r // 4) * w + q // 4) * 100 + (r % 4) * 4 + q % 4",
+      "         for i in range(f) for r in range(4 * h) for q in range(4 * w))",
+      "print(tuple(out.shape), ok)",
+    ];
+    expect(python(code).split("\n")).toEqual(["5 2 255 0 128 0 16", "(1, 2, 12, 8) True"]);
+  });
+
+  it("dit --dit-mask-aux trains its read-out alone first, then with the DiT; logs, saves and resumes it", () => {
+    const dir = join(tmp.dir, "maskaux");
+    mkdirSync(dir, { recursive: true });
+    for (const f of ["latents.npy", "latents.json", "latent_stats.json", "latent_masks.npy"])
+      copyFileSync(join(run, f), join(dir, f));
+    const opts = ["--batch", "2", "--no-bf16", "--dit-mask-aux", "0.3"];
+    const missing = spawnSync(
+      TORCH_PY,
+      [join(ROOT, "training/train_toy.py"), "dit", "--run", dir, "--threads", "1", "--steps", "1", ...opts],
+      { cwd: ROOT, encoding: "utf8", timeout: 300_000 },
+    );
+    expect(missing.status).not.toBe(0);
+    expect(missing.stderr).toMatch(/--dit-mask-aux needs .*object_cover\.npy: run `train_toy\.py masks --run /);
+    copyFileSync(join(run, "object_cover.npy"), join(dir, "object_cover.npy"));
+    expect(trainIn("maskaux", "dit", "--steps", "20", ...opts)).toMatch(
+      /mask aux: outlines 5x32x32 from block 3's tokens, weight 0.3\n[\s\S]*dit: 20 steps/,
+    );
+    expect(trainIn("maskaux", "dit", "--steps", "21", ...opts)).toMatch(/mask aux: .* \(resumed\)[\s\S]*dit: 21 steps/);
+    const rows = readFileSync(join(dir, "dit.log.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { loss_mask?: number; mask_iou?: number });
+    expect(rows).toHaveLength(2);
+    for (const r of rows) {
+      expect(r.loss_mask).toBeGreaterThan(0);
+      expect(r.mask_iou).toBeGreaterThanOrEqual(0);
+    }
+    const bad = spawnSync(
+      TORCH_PY,
+      [
+        join(ROOT, "training/train_toy.py"),
+        "dit",
+        "--run",
+        dir,
+        "--threads",
+        "1",
+        "--steps",
+        "22",
+        ...opts,
+        "--dit-mask-aux-block",
+        "1",
+      ],
+      { cwd: ROOT, encoding: "utf8", timeout: 300_000 },
+    );
+    expect(bad.stderr).toMatch(/--dit-mask-aux-block 1: this checkpoint's read-out is of block 3/);
   });
 
   it("warm-starts a new run from the exported model and counts the steps its weights already had", () => {
