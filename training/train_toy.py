@@ -733,6 +733,7 @@ class MaskAux(nn.Module):
         cover's > 0.5) from the hidden state kept by the last DiT forward (detach: train the
         read-out alone)."""
         logits = self.logits(grid, detach)
+        self.hidden = None  # not kept (with its graph) past its step
         bce = F.binary_cross_entropy_with_logits(logits, target, weight=w, reduction="sum") / w.sum()
         with torch.no_grad():
             a, b = logits > 0, target > 0.5

@@ -33,6 +33,25 @@ function trainIn(runName: string, stage: string, ...args: string[]) {
   return r.stdout;
 }
 
+/** A stage that must fail (exit code not 0) in the run folder runName: its stderr. */
+function trainFails(runName: string, stage: string, ...args: string[]) {
+  const r = spawnSync(
+    TORCH_PY,
+    [join(ROOT, "training/train_toy.py"), stage, "--run", join(tmp.dir, runName), "--threads", "1", ...args],
+    { cwd: ROOT, encoding: "utf8", timeout: 300_000 },
+  );
+  expect(r.status).not.toBe(0);
+  return r.stderr;
+}
+
+/** A new run folder holding copies of the main run's files (its latents, masks, ...). */
+function runFrom(name: string, files: string[]) {
+  const dir = join(tmp.dir, name);
+  mkdirSync(dir, { recursive: true });
+  for (const f of files) copyFileSync(join(tmp.dir, "run", f), join(dir, f));
+  return dir;
+}
+
 /** The real `reel generate` samples a clip (2 steps) with an exported model folder. */
 function generateWith(model: string, name: string) {
   const out = join(tmp.dir, name);
@@ -278,10 +297,7 @@ describe.skipIf(skip !== null)(skip ?? "train_toy.py, every stage at toy scale",
   });
 
   it("dit --dit-text-aux fits its read-out, trains with it, logs it and resumes it", () => {
-    const aux = join(tmp.dir, "aux");
-    mkdirSync(aux, { recursive: true });
-    for (const f of ["latents.npy", "latents.json", "latent_stats.json", "latent_masks.npy"])
-      copyFileSync(join(run, f), join(aux, f));
+    const aux = runFrom("aux", ["latents.npy", "latents.json", "latent_stats.json", "latent_masks.npy"]);
     const opts = ["--batch", "2", "--no-bf16", "--dit-text-aux", "0.1"];
     expect(trainIn("aux", "dit", "--steps", "20", ...opts)).toMatch(
       /text aux: 33 attribute classes, weight 0.1\ntext aux: read-out fitted to the encoder as it is: cross-entropy [\d.]+, accuracy [\d.]+\n/,
@@ -348,10 +364,7 @@ describe.skipIf(skip !== null)(skip ?? "train_toy.py, every stage at toy scale",
   });
 
   it("dit --dit-contrast trains with the extra forward and logs its loss and gap; --dit-multi-weight says what it draws", () => {
-    const dir = join(tmp.dir, "contrast");
-    mkdirSync(dir, { recursive: true });
-    for (const f of ["latents.npy", "latents.json", "latent_stats.json", "latent_masks.npy"])
-      copyFileSync(join(run, f), join(dir, f));
+    const dir = runFrom("contrast", ["latents.npy", "latents.json", "latent_stats.json", "latent_masks.npy"]);
     const out = trainIn(
       "contrast",
       "dit",
@@ -397,23 +410,25 @@ describe.skipIf(skip !== null)(skip ?? "train_toy.py, every stage at toy scale",
       "ok = all(out[0, i, r, q].item() == ((i * h + r // 4) * w + q // 4) * 100 + (r % 4) * 4 + q % 4",
       "         for i in range(f) for r in range(4 * h) for q in range(4 * w))",
       "print(tuple(out.shape), ok)",
+      "# detach=True (a fresh read-out's first steps): its loss sends no gradient into the blocks",
+      "aux.head = torch.nn.Linear(16, 16)",
+      "grads = []",
+      "for detach in (True, False):",
+      "    hid = torch.randn(1, f * h * w, 16, requires_grad=True)",
+      "    dit.blocks[0](hid)",
+      "    aux((f, 2 * h, 2 * w), torch.rand(1, f, 4 * h, 4 * w), torch.ones(1, f, 4 * h, 4 * w), detach)[0].backward()",
+      "    grads.append(hid.grad is not None and bool(hid.grad.abs().sum() > 0))",
+      "print(*grads)",
     ];
-    expect(python(code).split("\n")).toEqual(["5 2 255 0 128 0 16", "(1, 2, 12, 8) True"]);
+    expect(python(code).split("\n")).toEqual(["5 2 255 0 128 0 16", "(1, 2, 12, 8) True", "False True"]);
   });
 
   it("dit --dit-mask-aux trains its read-out alone first, then with the DiT; logs, saves and resumes it", () => {
-    const dir = join(tmp.dir, "maskaux");
-    mkdirSync(dir, { recursive: true });
-    for (const f of ["latents.npy", "latents.json", "latent_stats.json", "latent_masks.npy"])
-      copyFileSync(join(run, f), join(dir, f));
+    const dir = runFrom("maskaux", ["latents.npy", "latents.json", "latent_stats.json", "latent_masks.npy"]);
     const opts = ["--batch", "2", "--no-bf16", "--dit-mask-aux", "0.3"];
-    const missing = spawnSync(
-      TORCH_PY,
-      [join(ROOT, "training/train_toy.py"), "dit", "--run", dir, "--threads", "1", "--steps", "1", ...opts],
-      { cwd: ROOT, encoding: "utf8", timeout: 300_000 },
+    expect(trainFails("maskaux", "dit", "--steps", "1", ...opts)).toMatch(
+      /--dit-mask-aux needs .*object_cover\.npy: run `train_toy\.py masks --run /,
     );
-    expect(missing.status).not.toBe(0);
-    expect(missing.stderr).toMatch(/--dit-mask-aux needs .*object_cover\.npy: run `train_toy\.py masks --run /);
     copyFileSync(join(run, "object_cover.npy"), join(dir, "object_cover.npy"));
     expect(trainIn("maskaux", "dit", "--steps", "20", ...opts)).toMatch(
       /mask aux: outlines 5x32x32 from block 3's tokens, weight 0.3\n[\s\S]*dit: 20 steps/,
@@ -428,24 +443,8 @@ describe.skipIf(skip !== null)(skip ?? "train_toy.py, every stage at toy scale",
       expect(r.loss_mask).toBeGreaterThan(0);
       expect(r.mask_iou).toBeGreaterThanOrEqual(0);
     }
-    const bad = spawnSync(
-      TORCH_PY,
-      [
-        join(ROOT, "training/train_toy.py"),
-        "dit",
-        "--run",
-        dir,
-        "--threads",
-        "1",
-        "--steps",
-        "22",
-        ...opts,
-        "--dit-mask-aux-block",
-        "1",
-      ],
-      { cwd: ROOT, encoding: "utf8", timeout: 300_000 },
-    );
-    expect(bad.stderr).toMatch(/--dit-mask-aux-block 1: this checkpoint's read-out is of block 3/);
+    const bad = trainFails("maskaux", "dit", "--steps", "22", ...opts, "--dit-mask-aux-block", "1");
+    expect(bad).toMatch(/--dit-mask-aux-block 1: this checkpoint's read-out is of block 3/);
   });
 
   it("warm-starts a new run from the exported model and counts the steps its weights already had", () => {
