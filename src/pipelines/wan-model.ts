@@ -28,7 +28,7 @@ import { t5WeightMapFromFiles } from "../models/t5/keys.ts";
 import { UMT5Encoder } from "../models/t5/model.ts";
 import { UmT5Tokenizer } from "../models/t5/tokenizer.ts";
 import { openWanCheckpoint, openWanMoE, selectExpert } from "../models/wan/checkpoint.ts";
-import { WAN_MOE, WAN_PRESETS, type WanConfig, type WanPresetName } from "../models/wan/config.ts";
+import { parseExperts, WAN_PRESETS, type WanConfig, type WanPresetName } from "../models/wan/config.ts";
 import { WanDiT } from "../models/wan/model.ts";
 import { linearInt8Blocks } from "../models/wan/transformer.ts";
 import { parseWanVaeConfig, spatialFactor, temporalFactor, type WanVaeConfig } from "../models/wan/vae-config.ts";
@@ -209,23 +209,24 @@ export function openWanBundle(folder: ModelFolder, o: LoadOptions): WanBundle {
   let releaseDit: () => Promise<void>;
   let ditConfig: WanConfig;
   let ditBytes: number;
-  let guidanceFor: (t: number, g: number | undefined) => number;
+  let expertAt: (t: number) => "high" | "low" = () => "high";
   let kind: WanPresetName | null;
   if (folder.experts) {
     const moeKind = folder.name.includes("i2v") ? "i2v-A14B" : "t2v-A14B";
-    const moe = openWanMoE(folder.root, moeKind);
+    // reel's own two-expert models say where they switch; the A14B releases switch at WAN_MOE's.
+    const own = reel.experts === undefined ? undefined : parseExperts(reel.experts, `${folder.root}/reel.json`);
+    const moe = openWanMoE(folder.root, moeKind, own?.boundary);
     const high = new WanDiT(moe.high.config, moe.high.weights, ditOpts);
     const low = new WanDiT(moe.low.config, moe.low.weights, ditOpts);
     ditConfig = moe.high.config;
     ditBytes = bytesOf(moe.high.weights);
-    kind = moeKind;
-    const g = WAN_MOE[moeKind].guide_scale;
-    ditFor = (t) => (selectExpert(t, moe.boundary) === "high" ? high : low);
+    kind = own ? matchPreset(moe.high.config) : moeKind;
+    expertAt = (t) => selectExpert(t, moe.boundary);
+    ditFor = (t) => (expertAt(t) === "high" ? high : low);
     releaseDit = async () => {
       await high.release();
       await low.release();
     };
-    guidanceFor = (t, scale) => scale ?? (selectExpert(t, moe.boundary) === "high" ? g.high : g.low);
   } else {
     const ck = openWanCheckpoint(c.dit!);
     const dit = new WanDiT(ck.config, ck.weights, ditOpts);
@@ -234,8 +235,6 @@ export function openWanBundle(folder: ModelFolder, o: LoadOptions): WanBundle {
     kind = matchPreset(ck.config);
     ditFor = () => dit;
     releaseDit = () => dit.release();
-    guidanceFor = (_t, scale) =>
-      scale ?? (typeof defaults.guidance === "number" ? defaults.guidance : defaults.guidance.high);
   }
 
   // 2. text encoder and tokenizer
@@ -283,6 +282,10 @@ export function openWanBundle(folder: ModelFolder, o: LoadOptions): WanBundle {
     : kind
       ? WAN_DEFAULTS[kind]
       : WAN_DEFAULTS["t2v-1.3B"];
+  // Guidance: the request's, else the defaults' (A14B: one scale per expert).
+  const g = defaults.guidance;
+  const guidanceFor = (t: number, scale: number | undefined) =>
+    scale ?? (typeof g === "number" ? g : expertAt(t) === "high" ? g.high : g.low);
   const s = spatialFactor(vaeConfig);
   const t = temporalFactor(vaeConfig);
   const rules: ModelRules = {

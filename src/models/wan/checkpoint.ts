@@ -227,8 +227,15 @@ export function openWanCheckpoint(path: string, presetName?: WanPresetName): Wan
   return openFiles(files, existsSync(cfgPath) ? readConfigJson(cfgPath) : null, dir, presetName);
 }
 
-/** Opens a Wan 2.2 A14B folder: two experts, switched at the boundary timestep. */
-export function openWanMoE(dir: string, kind: keyof typeof WAN_MOE): WanMoECheckpoint {
+/**
+ * Opens a two-expert folder (Wan 2.2 A14B, or reel's own): the experts switch at `boundary`,
+ * by default the A14B release's. Without a config.json an expert is the `kind` preset.
+ */
+export function openWanMoE(
+  dir: string,
+  kind: keyof typeof WAN_MOE,
+  boundary: number = WAN_MOE[kind].boundary,
+): WanMoECheckpoint {
   const looked = [join(dir, "high_noise_model"), join(dir, "low_noise_model")];
   if (!looked.every((p) => existsSync(p))) throw notFound(`${dir}: not a two-expert Wan 2.2 A14B folder`, looked);
   const open = (p: string) => {
@@ -237,7 +244,7 @@ export function openWanMoE(dir: string, kind: keyof typeof WAN_MOE): WanMoECheck
     const raw = existsSync(cfgPath) ? { ...readConfigJson(cfgPath), wan_version: "2.2" } : null;
     return openFiles(files, raw, p, raw ? undefined : kind);
   };
-  return { high: open(looked[0]!), low: open(looked[1]!), boundary: WAN_MOE[kind].boundary };
+  return { high: open(looked[0]!), low: open(looked[1]!), boundary };
 }
 
 /** Which expert runs at timestep t (0..1000): high-noise while t ≥ boundary·1000. */

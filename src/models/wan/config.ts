@@ -110,6 +110,23 @@ export const WAN_MOE = {
   "i2v-A14B": { boundary: 0.9, guide_scale: { low: 3.5, high: 3.5 } },
 } as const;
 
+/**
+ * reel.json `experts` of reel's own two-expert models (high_noise_model/ + low_noise_model/, as
+ * A14B): where the low-noise expert takes over. Official A14B folders use WAN_MOE's boundary.
+ */
+export const ExpertsSchema = z.object({
+  boundary: z.number().gt(0).lt(1),
+});
+
+export function parseExperts(raw: unknown, where: string): z.output<typeof ExpertsSchema> {
+  return parseWith(
+    ExpertsSchema,
+    raw,
+    "E_CONFIG_INVALID",
+    `${where}: invalid experts (boundary: a noise level in (0, 1))`,
+  );
+}
+
 export function preset(name: WanPresetName): WanConfig {
   return parseWanConfig(WAN_PRESETS[name], `preset ${name}`);
 }
