@@ -26,6 +26,7 @@ import argparse
 import json
 import math
 import os
+import shutil
 import signal
 import sys
 import time
@@ -263,17 +264,39 @@ def grow_ffn(sd, fresh):
     return out
 
 
+EXPERTS = ("high_noise_model", "low_noise_model")  # a two-expert model folder's DiTs (Wan 2.2 A14B layout)
+DIT_FILE = "diffusion_pytorch_model.safetensors"
+T5_FILE = "models_t5_reel-toy-enc-fp16.safetensors"
+
+
+def is_two_expert(folder):
+    return all(os.path.isdir(os.path.join(folder, e)) for e in EXPERTS)
+
+
+def expert_parent(path):
+    """The two-expert model folder that `path` is an expert of (FOLDER/low_noise_model), or None."""
+    parent = os.path.dirname(os.path.normpath(path))
+    return parent if os.path.basename(os.path.normpath(path)) in EXPERTS and is_two_expert(parent) else None
+
+
 def prior_steps(init, stage):
     """Training steps that warm-start weights already had in all: a run checkpoint's step plus
     its own init_steps; for a model folder, or a weights file inside one, its reel.json's
-    <stage>_steps_total (releases that warm-started) or <stage>_steps (0 if there is none)."""
+    <stage>_steps_total (releases that warm-started) or <stage>_steps (0 if there is none).
+    An expert of a two-expert folder: the low-noise one is the folder's `training`, the
+    high-noise one its `experts.high_noise_model_training`."""
     if init.endswith(".pt"):
         st = torch.load(init, map_location="cpu")
         return st["step"] + st.get("init_steps", 0)
-    path = os.path.join(init if os.path.isdir(init) else os.path.dirname(init), "reel.json")
+    folder = init if os.path.isdir(init) else os.path.dirname(init)
+    parent = expert_parent(folder)
+    path = os.path.join(parent or folder, "reel.json")
     if not os.path.exists(path):
         return 0
-    tr = json.load(open(path)).get("training", {})
+    reel = json.load(open(path))
+    tr = reel.get("training", {})
+    if parent and os.path.basename(os.path.normpath(folder)) == "high_noise_model":
+        tr = reel.get("experts", {}).get("high_noise_model_training", {})
     return int(tr.get(f"{stage}_steps_total", tr.get(f"{stage}_steps", 0)))
 
 
@@ -283,21 +306,49 @@ def load_f32(path):
 
 
 def load_model_folder(folder):
-    """A model folder's (e.g. models/reel-toy) fp16 DiT and text-encoder weights, as float32 state dicts."""
-    return (load_f32(os.path.join(folder, "diffusion_pytorch_model.safetensors")),
-            load_f32(os.path.join(folder, "models_t5_reel-toy-enc-fp16.safetensors")))
+    """A model folder's (e.g. models/reel-toy) fp16 DiT and text-encoder weights, as float32 state
+    dicts. For a two-expert folder name the expert (FOLDER/low_noise_model): its DiT, and the
+    folder's text encoder, which the experts share."""
+    if is_two_expert(folder):
+        raise SystemExit(f"{folder} has two DiTs: name one, {os.path.join(folder, EXPERTS[0])} or {os.path.join(folder, EXPERTS[1])}")
+    return (load_f32(os.path.join(folder, DIT_FILE)), load_f32(os.path.join(expert_parent(folder) or folder, T5_FILE)))
+
+
+class ExpertPair(nn.Module):
+    """Two DiTs as one (Wan 2.2 A14B): the high-noise expert while t >= boundary * 1000, then the
+    low-noise one. A batch must share one noise level (sampling and probe's calls do)."""
+
+    def __init__(self, high, low, boundary):
+        super().__init__()
+        self.high, self.low, self.boundary = high, low, boundary
+        self.patch_size = high.patch_size
+
+    def forward(self, x, t, context, seq_len):
+        if float(t.max()) >= self.boundary * 1000 > float(t.min()):
+            raise ValueError("ExpertPair: a batch spans the experts' boundary")
+        return (self.high if float(t.max()) >= self.boundary * 1000 else self.low)(x, t, context, seq_len)
 
 
 def load_model_modules(folder, dev, tokenizer):
-    """A model folder's DiT (as its config.json describes it) and text encoder as float32
-    modules in eval mode: (dit, t5)."""
+    """A model folder's DiT (as its config.json describes it; a two-expert folder's as an
+    ExpertPair switched at reel.json's experts.boundary) and text encoder as float32 modules in
+    eval mode: (dit, t5)."""
     T5_CONFIG["vocab"] = vocab_size(tokenizer)
     t5 = T5Encoder(**T5_CONFIG).to(dev).eval()
-    with open(os.path.join(folder, "config.json")) as f:
-        cfg = {k: v for k, v in json.load(f).items() if not k.startswith("_")}
-    dit = WanModel(**cfg).to(dev).eval()
-    dit_sd, t5_sd = load_model_folder(folder)
-    dit.load_state_dict(dit_sd)
+
+    def one(d):
+        with open(os.path.join(d, "config.json")) as f:
+            cfg = {k: v for k, v in json.load(f).items() if not k.startswith("_")}
+        dit = WanModel(**cfg).to(dev).eval()
+        dit_sd, t5_sd = load_model_folder(d)
+        dit.load_state_dict(dit_sd)
+        return dit, t5_sd
+
+    if is_two_expert(folder):
+        (high, t5_sd), (low, _) = (one(os.path.join(folder, e)) for e in EXPERTS)
+        dit = ExpertPair(high, low, json.load(open(os.path.join(folder, "reel.json")))["experts"]["boundary"])
+    else:
+        dit, t5_sd = one(folder)
     t5.load_state_dict(t5_sd)
     return dit, t5
 
@@ -561,6 +612,11 @@ def stage_masks(args):
 
 def shift_sigma(s, shift):
     return shift * s / (1 + (shift - 1) * s)
+
+
+def unshift_sigma(sigma, shift):
+    """The inverse of shift_sigma: the uniform draw that the shift maps to sigma."""
+    return sigma / (shift - (shift - 1) * sigma)
 
 
 def encode_text(t5, ids, mask):
@@ -838,7 +894,9 @@ def stage_dit(args):
     cfg = dit_config(args.run, args.dit_layers, args.dit_dim, args.dit_ffn, args.dit_patch)
     dit = WanModel(**cfg).to(dev)
     ema = {k: v.detach().clone().float() for k, v in list(dit.state_dict().items()) + [("t5." + k, v) for k, v in t5.state_dict().items()]}
-    params = list(dit.parameters()) + list(t5.parameters())
+    if args.dit_freeze_text:  # an expert shares the other expert's text encoder, so it must not move
+        t5.requires_grad_(False)
+    params = list(dit.parameters()) + ([] if args.dit_freeze_text else list(t5.parameters()))
     opt = torch.optim.AdamW(params, lr=args.lr or 3e-4, weight_decay=0.01, betas=(0.9, 0.99))
     ckpt = os.path.join(args.run, "dit.pt")
     step = init_steps = 0
@@ -848,6 +906,9 @@ def stage_dit(args):
     shift = args.shift if args.shift is not None else TRAIN_SHIFT
     if os.path.exists(ckpt):
         st = torch.load(ckpt, map_location=dev)
+        if st.get("freeze_text", False) != args.dit_freeze_text:
+            raise SystemExit(f"{ckpt} was trained {'with' if st.get('freeze_text') else 'without'} --dit-freeze-text: resume "
+                             "it the same way (its optimiser holds the parameters it trained), or start a new run folder")
         dit.load_state_dict(st["dit"])
         t5.load_state_dict(st["t5"])
         opt.load_state_dict(st["opt"])
@@ -960,14 +1021,15 @@ def stage_dit(args):
                            "motion_weight": args.dit_motion_weight, "image_every": args.dit_image_every,
                            "text_aux": args.dit_text_aux, "contrast": args.dit_contrast, "multi_weight": args.dit_multi_weight,
                            "mask_aux": args.dit_mask_aux, "mask_aux_block": args.dit_mask_aux_block,
-                           "contrast_clips": args.dit_contrast_clips, "contrast_tau": args.dit_contrast_tau}}
+                           "contrast_clips": args.dit_contrast_clips, "contrast_tau": args.dit_contrast_tau,
+                           "sigma_max": args.dit_sigma_max, "freeze_text": args.dit_freeze_text}}
 
     def save():
         extra = {"text_aux": {"head": aux.head.state_dict(), "opt": aux_opt.state_dict()}} if aux is not None else {}
         if mask_aux is not None:
             extra["mask_aux"] = {"head": mask_aux.head.state_dict(), "opt": mask_opt.state_dict(), "block": mask_aux.block}
         save_ckpt(ckpt, dit=dit.state_dict(), t5=t5.state_dict(), opt=opt.state_dict(), ema=ema, step=step, batch=B,
-                  init_steps=init_steps, shift=shift, history=history + [invocation()], **extra)
+                  init_steps=init_steps, shift=shift, freeze_text=args.dit_freeze_text, history=history + [invocation()], **extra)
 
     while step < total and clock() < args.minutes * 60 and not STOP["requested"]:
         # Joint image and video training, as Wan is trained: every --dit-image-every'th step is
@@ -988,7 +1050,8 @@ def stage_dit(args):
         ids = torch.where(drop.unsqueeze(1), torch.zeros_like(ids), ids)
         ids[drop, 0] = 1
         mask = (ids != 0).long()
-        sigma = shift_sigma(torch.rand(Bs, device=dev), shift)
+        # --dit-sigma-max: the same shifted distribution, cut at sigma_max (a low-noise expert).
+        sigma = shift_sigma(torch.rand(Bs, device=dev) * unshift_sigma(args.dit_sigma_max, shift), shift)
         noise = torch.randn_like(x0)
         s = sigma.view(Bs, 1, 1, 1, 1)
         xt = (1 - s) * x0 + s * noise
@@ -1083,7 +1146,8 @@ def stage_dit(args):
         step += 1
         with torch.no_grad():
             d = min(0.999, (1 + step) / (10 + step))
-            for k, v in list(dit.state_dict().items()) + [("t5." + k, v) for k, v in t5.state_dict().items()]:
+            moving = list(dit.state_dict().items()) + ([] if args.dit_freeze_text else [("t5." + k, v) for k, v in t5.state_dict().items()])
+            for k, v in moving:
                 ema[k].mul_(d).add_(v.detach().float(), alpha=1 - d)
         if step % 10 == 0:
             log(args.run, "dit", step=step, loss=loss.item(), **parts, lr=lr, sec=clock(), **({"still": 1} if image else {}))
@@ -1103,7 +1167,7 @@ def denoise_from(dit, t5, z, ids, sigma0, guidance, steps, seed, shift):
     to finish it: from sigma0 near 0 this is the VAE ceiling, from 1 it is plain generation."""
     g = torch.Generator().manual_seed(seed)
     x = (1 - sigma0) * z + sigma0 * torch.randn(z.shape, generator=g).to(z.device)
-    u0 = sigma0 / (shift - (shift - 1) * sigma0)  # inverse of shift_sigma
+    u0 = unshift_sigma(sigma0, shift)
     sig = [shift_sigma(u0 * (1 - k / steps), shift) for k in range(steps + 1)]
     ids2 = torch.cat([ids, torch.zeros_like(ids)])
     ids2[1, 0] = 1  # EOS only: the empty prompt
@@ -1311,18 +1375,42 @@ def stage_export(args):
     ema = st["ema"] if args.ema else {**st["dit"], **{"t5." + k: v for k, v in st["t5"].items()}}
     dit_sd = {k: v for k, v in ema.items() if not k.startswith("t5.")}
     t5_sd = {k[3:]: v for k, v in ema.items() if k.startswith("t5.")}
+    high = None  # --high-noise-model: (its DiT folder, its training record)
+    if args.high_noise_model:
+        hdir = os.path.join(args.high_noise_model, EXPERTS[0]) if is_two_expert(args.high_noise_model) else args.high_noise_model
+        hroot = expert_parent(hdir) or hdir
+        hreel = json.load(open(os.path.join(hroot, "reel.json")))
+        theirs, mine = load_f32(os.path.join(hroot, T5_FILE)), to_f16(t5_sd)
+        if set(theirs) != set(mine) or any(not torch.equal(mine[k].float(), theirs[k]) for k in theirs):
+            raise SystemExit(f"export --high-noise-model {args.high_noise_model}: this run's text encoder differs from its "
+                             "one; experts share one, so train the low-noise expert with --dit-freeze-text from that model")
+        high = (hdir, hreel["experts"]["high_noise_model_training"] if hroot != hdir else hreel.get("training", {}))
     vae = load_vae(args.run, dev)
     vst = torch.load(os.path.join(args.run, "vae.pt"), map_location="cpu")
     stats = json.load(open(os.path.join(args.run, "latent_stats.json")))
     meta = {"generator": "reel training/train_toy.py", "steps": str(st["step"])}
-    safetensors_io.save(os.path.join(out, "diffusion_pytorch_model.safetensors"), to_f16(dit_sd),
+    # One DiT in the folder itself, or (--high-noise-model) the two experts' folders; what the
+    # other layout left in `out` goes, so that the folder is read as what was exported.
+    for stale in ([DIT_FILE, "config.json"] if high else list(EXPERTS)):
+        p = os.path.join(out, stale)
+        if os.path.isdir(p):
+            shutil.rmtree(p)
+        elif os.path.exists(p):
+            os.remove(p)
+    dit_out = os.path.join(out, EXPERTS[1]) if high else out
+    if high:
+        os.makedirs(os.path.join(out, EXPERTS[0]), exist_ok=True)
+        os.makedirs(dit_out, exist_ok=True)
+        for f in (DIT_FILE, "config.json"):
+            shutil.copyfile(os.path.join(high[0], f), os.path.join(out, EXPERTS[0], f))
+    safetensors_io.save(os.path.join(dit_out, DIT_FILE), to_f16(dit_sd),
                         {**meta, "config": json.dumps(dit_config(args.run))})
     safetensors_io.save(os.path.join(out, "models_t5_reel-toy-enc-fp16.safetensors"), to_f16(t5_sd),
                         {**meta, "config": json.dumps(T5_CONFIG)})
     # Each file's "steps" is this run's steps of that part (the VAE's own, not the DiT's).
     safetensors_io.save(os.path.join(out, "Wan2.1_VAE.safetensors"), to_f16(vae.state_dict()),
                         {**meta, "steps": str(vst["step"]), "config": json.dumps(vae_config(args.run))})
-    json.dump({"_class_name": "WanModel", **dit_config(args.run)}, open(os.path.join(out, "config.json"), "w"), indent=2)
+    json.dump({"_class_name": "WanModel", **dit_config(args.run)}, open(os.path.join(dit_out, "config.json"), "w"), indent=2)
     with open(args.tokenizer) as f:
         tok = f.read()
     with open(os.path.join(out, "tokenizer", "tokenizer.json"), "w") as f:
@@ -1345,6 +1433,8 @@ def stage_export(args):
                      # The checkpoint's invocations of `dit` (none recorded before this field existed)
                      **({"dit_invocations": st["history"]} if st.get("history") else {})},
     }
+    if high:  # `training` above is the low-noise expert's (this run's)
+        reel["experts"] = {"boundary": args.boundary, "high_noise_model_training": high[1]}
     json.dump(reel, open(os.path.join(out, "reel.json"), "w"), indent=2)
     print(f"exported to {out}", flush=True)
 
@@ -1353,6 +1443,11 @@ def main(argv):
     ap = argparse.ArgumentParser()
     ap.add_argument("stage", choices=["vae", "latents", "masks", "dit", "export", "recon", "probe"])
     ap.add_argument("--run", required=True)
+    ap.add_argument("--high-noise-model", default="",
+                    help="export: write a two-expert model (Wan 2.2 A14B layout): this model folder's DiT (or its "
+                         "high-noise expert) as high_noise_model/, this run's as low_noise_model/ (same text encoder)")
+    ap.add_argument("--boundary", type=float, default=0.875,
+                    help="export --high-noise-model: the noise level below which the low-noise expert runs")
     ap.add_argument("--out", default=os.path.join(ROOT, "models", "reel-toy"))
     ap.add_argument("--tokenizer", default=os.path.join(HERE, "tokenizer.json"))
     ap.add_argument("--minutes", type=float, default=60)
@@ -1402,6 +1497,11 @@ def main(argv):
                     help="dit: weight of a read-out of the objects' outlines (RUN/object_cover.npy, written by `masks`) "
                          "from the DiT's tokens after block --dit-mask-aux-block (MaskAux)")
     ap.add_argument("--dit-mask-aux-block", type=int, default=3, help="dit: the block (from 0) whose output --dit-mask-aux reads")
+    ap.add_argument("--dit-sigma-max", type=float, default=1.0,
+                    help="dit: train only at noise levels below this (the shifted draw cut there): a Wan 2.2-style "
+                         "low-noise expert, e.g. 0.9 for an expert switched in at 0.875 (1: every level)")
+    ap.add_argument("--dit-freeze-text", action="store_true",
+                    help="dit: keep the text encoder as it is (two experts share one; incompatible with --dit-text-aux)")
     ap.add_argument("--dit-image-every", type=int, default=0,
                     help="dit: every Nth step trains on 4x batch stills (each clip's first latent frame) instead of clips (0: never)")
     ap.add_argument("--dit-multi-weight", type=float, default=1.0,
@@ -1427,6 +1527,12 @@ def main(argv):
                          "on 60 held-out prompts; pick it with `reel eval --guidance`); recon --from-sigma: default the model's")
     ap.add_argument("--no-ema", dest="ema", action="store_false", help="export: raw weights instead of the EMA")
     args = ap.parse_args(argv)
+    if not 0 < args.boundary < 1:
+        ap.error(f"--boundary {args.boundary:g}: a noise level in (0, 1)")
+    if not 0 < args.dit_sigma_max <= 1:
+        ap.error(f"--dit-sigma-max {args.dit_sigma_max:g}: a noise level in (0, 1]")
+    if args.dit_freeze_text and args.dit_text_aux > 0:
+        ap.error("--dit-freeze-text with --dit-text-aux: the text term trains only the text encoder, which is frozen")
     if args.from_sigma is not None and not 0 < args.from_sigma <= 1:
         ap.error(f"--from-sigma {args.from_sigma}: a noise level in (0, 1]")
     if args.dit_dim and (args.dit_dim < 64 or args.dit_dim % 64):

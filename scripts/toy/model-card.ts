@@ -91,7 +91,9 @@ for (const [r, frames] of sheets.entries())
 await writePng(join(values.model, "contact-sheet.png"), sheet);
 
 const reel = JSON.parse(readFileSync(join(values.model, "reel.json"), "utf8"));
-const cfg = JSON.parse(readFileSync(join(values.model, "config.json"), "utf8"));
+// Two experts (Wan 2.2 A14B layout): the same architecture, so the high-noise one's config says it.
+const experts: { boundary: number; high_noise_model_training?: Training } | undefined = reel.experts;
+const cfg = JSON.parse(readFileSync(join(values.model, experts ? "high_noise_model" : "", "config.json"), "utf8"));
 const logTail = (stage: string) => {
   const p = values.run ? join(values.run, `${stage}.log.jsonl`) : "";
   if (!p || !existsSync(p)) return null;
@@ -145,9 +147,17 @@ const training = values.training
   : "`training/train_toy.py` (PyTorch reference modules in `reference/`), seeded and resumable: VAE, then latents of the training clips, then DiT and text encoder jointly (flow matching, v = ε − x₀).";
 const median = [...times].sort((a, b) => a - b)[Math.floor(times.length / 2)]!;
 // "1,500 in the exporting run's checkpoint, 5,300 in all (with the weights it started from)" for warm starts.
-const steps = (stage: "dit" | "vae") => {
-  const own: number | undefined = reel.training?.[`${stage}_steps`];
-  const total: number | undefined = reel.training?.[`${stage}_steps_total`];
+interface Training {
+  dit_steps?: number;
+  dit_steps_total?: number;
+  vae_steps?: number;
+  vae_steps_total?: number;
+  clips?: number;
+  dit_invocations?: Invocation[];
+}
+const steps = (stage: "dit" | "vae", t: Training | undefined = reel.training) => {
+  const own: number | undefined = t?.[`${stage}_steps`];
+  const total: number | undefined = t?.[`${stage}_steps_total`];
   if (own === undefined) return "?";
   if (total === undefined || total === own) return own.toLocaleString("en-US");
   return `${own.toLocaleString("en-US")} in the exporting run's checkpoint, ${total.toLocaleString("en-US")} in all (with the weights it started from)`;
@@ -168,6 +178,8 @@ interface Invocation {
     multi_weight?: number;
     mask_aux?: number;
     mask_aux_block?: number;
+    sigma_max?: number;
+    freeze_text?: boolean;
   };
 }
 /** What the last `dit` invocation trained, from the checkpoint's record (train_toy.py export). */
@@ -179,7 +191,7 @@ const seen = (t: { dit_invocations?: Invocation[] } | undefined) => {
   const stills = last.stills * last.still_batch;
   const r = last.recipe;
   const terms = r
-    ? `, with object weight ${r.obj_weight}, frame-to-frame weight ${r.motion_weight}${r.image_every ? `, stills every ${r.image_every} steps` : ""}${r.text_aux ? `, text aux weight ${r.text_aux}` : ""}${r.contrast ? `, contrast weight ${r.contrast}` : ""}${r.multi_weight && r.multi_weight !== 1 ? `, multi-object clips drawn x${r.multi_weight}` : ""}${r.mask_aux ? `, outline read-out weight ${r.mask_aux} (after block ${r.mask_aux_block})` : ""}, sigma shift ${r.shift}`
+    ? `, with object weight ${r.obj_weight}, frame-to-frame weight ${r.motion_weight}${r.image_every ? `, stills every ${r.image_every} steps` : ""}${r.text_aux ? `, text aux weight ${r.text_aux}` : ""}${r.contrast ? `, contrast weight ${r.contrast}` : ""}${r.multi_weight && r.multi_weight !== 1 ? `, multi-object clips drawn x${r.multi_weight}` : ""}${r.mask_aux ? `, outline read-out weight ${r.mask_aux} (after block ${r.mask_aux_block})` : ""}${r.sigma_max !== undefined && r.sigma_max < 1 ? `, noise levels below σ ${r.sigma_max} only` : ""}${r.freeze_text ? ", text encoder frozen" : ""}, sigma shift ${r.shift}`
     : "";
   return `the last \`dit\` invocation trained steps ${last.from.toLocaleString("en-US")}–${last.to.toLocaleString("en-US")} (${n.toLocaleString("en-US")} steps${last.stills ? `, ${last.stills.toLocaleString("en-US")} of them on stills` : ""}): ${clips.toLocaleString("en-US")} clips${stills ? ` and ${stills.toLocaleString("en-US")} stills` : ""} seen${terms}`;
 };
@@ -211,7 +223,7 @@ varied word order. Clips: ${reel.defaults.sizes[0][0]}×${reel.defaults.sizes[0]
 
 | part | config |
 |---|---|
-| DiT (\`diffusion_pytorch_model.safetensors\`) | dim ${cfg.dim}, ${cfg.num_layers} layers, ${cfg.num_heads} heads, ffn ${cfg.ffn_dim}, freq_dim ${cfg.freq_dim}, text_dim ${cfg.text_dim}, text_len ${cfg.text_len}, patch [1,2,2], 16 latent channels |
+| ${experts ? `DiT, two experts as in Wan 2.2 A14B (\`high_noise_model/\`, \`low_noise_model/\`, each \`diffusion_pytorch_model.safetensors\`; the low-noise one runs below σ ${experts.boundary})` : "DiT (`diffusion_pytorch_model.safetensors`)"} | dim ${cfg.dim}, ${cfg.num_layers} layers, ${cfg.num_heads} heads, ffn ${cfg.ffn_dim}, freq_dim ${cfg.freq_dim}, text_dim ${cfg.text_dim}, text_len ${cfg.text_len}, patch [1,2,2], 16 latent channels |
 | VAE (\`Wan2.1_VAE.safetensors\`) | Wan 2.1 VAE with dim ${reel.vae.dim}, z_dim ${reel.vae.z_dim}, dim_mult [${reel.vae.dim_mult}], ${reel.vae.num_res_blocks} res block(s) per stage; own latent mean/std in reel.json |
 | text encoder (\`models_t5_reel-toy-enc-fp16.safetensors\`) | umT5 encoder, vocab ${reel.t5.vocab}, dim ${reel.t5.dim}, ${reel.t5.num_layers} layers, ${reel.t5.num_heads} heads, ffn ${reel.t5.dim_ffn}, per-layer relative position bias |
 | tokenizer (\`tokenizer/tokenizer.json\`) | umT5 format (SentencePiece Unigram + Metaspace + "$A </s>"), word-level vocabulary of the caption grammar plus single characters |
@@ -222,7 +234,12 @@ Sampling defaults: ${reel.defaults.sampler}, ${reel.defaults.steps} steps, shift
 
 ${training}
 
-- DiT steps: ${steps("dit")}; ${seen(reel.training)} (from ${reel.training?.clips ?? "?"} encoded training clips).
+${
+  experts
+    ? `- High-noise expert's DiT steps: ${steps("dit", experts.high_noise_model_training)}; ${seen(experts.high_noise_model_training)}.
+- Low-noise expert's DiT steps: ${steps("dit")}; ${seen(reel.training)} (from ${reel.training?.clips ?? "?"} encoded training clips).`
+    : `- DiT steps: ${steps("dit")}; ${seen(reel.training)} (from ${reel.training?.clips ?? "?"} encoded training clips).`
+}
 - VAE steps: ${steps("vae")}.
 - VAE loss curve: ${curve("vae")}
 - DiT loss curve: ${curve("dit")}

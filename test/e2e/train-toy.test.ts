@@ -6,7 +6,7 @@
  * CI=true a missing torch is a failure.
  */
 import { spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
+import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { readHeader } from "../../src/engine/safetensors.ts";
 import { TORCH_PY, torchMissing } from "../helpers/torch.ts";
@@ -74,6 +74,7 @@ function python(lines: string[]): string {
 describe.skipIf(skip !== null)(skip ?? "train_toy.py, every stage at toy scale", () => {
   const run = join(tmp.dir, "run");
   const model = join(tmp.dir, "model");
+  const model2 = join(tmp.dir, "model2"); // run2's export (a warm start from model)
 
   it("--dit-motion-weight's term: 0 for an error the same in every frame, the plain loss's scale for independent ones", () => {
     const code = [
@@ -458,7 +459,6 @@ describe.skipIf(skip !== null)(skip ?? "train_toy.py, every stage at toy scale",
     expect(trainIn("run2", "dit", "--dit-init", model, "--steps", "1", "--batch", "2", "--no-bf16")).toMatch(
       /dit initialised from .* \(3 steps in all; 6 blocks, FFN 768, patch 2x2\)[\s\S]*dit: 1 steps/,
     );
-    const model2 = join(tmp.dir, "model2");
     expect(trainIn("run2", "export", "--out", model2)).toMatch(/exported/);
     const reel = JSON.parse(readFileSync(join(model2, "reel.json"), "utf8"));
     expect(reel.training).toMatchObject({ dit_steps: 1, dit_steps_total: 4, vae_steps: 1, vae_steps_total: 4 });
@@ -481,6 +481,91 @@ describe.skipIf(skip !== null)(skip ?? "train_toy.py, every stage at toy scale",
     const half = finish("0.5");
     expect(err(half)).toBeGreaterThan(err(near0)); // an untrained DiT cannot finish a half-noised clip
     expect(existsSync(join(tmp.dir, "run2", "recon-dit-from-0.5", "captions.jsonl"))).toBe(true);
+  });
+
+  it("trains a low-noise expert and exports a two-expert model that reel, recon and probe run", () => {
+    // The cut draw: the shifted distribution up to --dit-sigma-max, reaching it.
+    const cut = python([
+      "import sys, torch; sys.path.insert(0, 'training')",
+      "from train_toy import shift_sigma, unshift_sigma",
+      "s = shift_sigma(torch.rand(100000) * unshift_sigma(0.5, 3.0), 3.0)",
+      "print(round(unshift_sigma(shift_sigma(0.3, 3.0), 3.0), 6), int(s.max() <= 0.5), int(s.max() > 0.499), int(s.min() >= 0))",
+    ]);
+    expect(cut).toBe("0.3 1 1 1");
+    const dir = join(tmp.dir, "expert");
+    cpSync(join(tmp.dir, "run2"), dir, { recursive: true });
+    rmSync(join(dir, "dit.pt"));
+    const opts = ["--dit-init", model2, "--steps", "2", "--batch", "2", "--no-bf16", "--dit-sigma-max", "0.5"];
+    expect(trainFails("expert", "dit", ...opts, "--dit-freeze-text", "--dit-text-aux", "0.1")).toMatch(
+      /--dit-freeze-text with --dit-text-aux/,
+    );
+    expect(trainFails("expert", "dit", ...opts, "--dit-sigma-max", "1.5")).toMatch(
+      /--dit-sigma-max 1.5: a noise level in \(0, 1\]/,
+    );
+    // An expert whose text encoder moved cannot join another model's.
+    trainIn("expert", "dit", ...opts, "--lr", "0.01");
+    expect(trainFails("expert", "export", "--out", join(tmp.dir, "moe-bad"), "--high-noise-model", model2)).toMatch(
+      /text encoder differs/,
+    );
+    rmSync(join(dir, "dit.pt"));
+    trainIn("expert", "dit", ...opts, "--dit-freeze-text");
+    const moe = join(tmp.dir, "moe");
+    expect(trainIn("expert", "export", "--out", moe, "--high-noise-model", model2, "--boundary", "0.6")).toMatch(
+      /exported/,
+    );
+    const bytes = (...p: string[]) => readFileSync(join(...p));
+    const DIT = "diffusion_pytorch_model.safetensors";
+    const T5 = "models_t5_reel-toy-enc-fp16.safetensors";
+    expect(existsSync(join(moe, DIT))).toBe(false);
+    expect(bytes(moe, "high_noise_model", DIT).equals(bytes(model2, DIT))).toBe(true);
+    expect(bytes(moe, "low_noise_model", DIT).equals(bytes(model2, DIT))).toBe(false);
+    // The frozen encoder: the same tensors as the high-noise model's (the header's steps differ).
+    const t5 = (p: string) => JSON.stringify([...readHeader(p).tensors.values()].map((t) => t.shape));
+    expect(t5(join(moe, T5))).toBe(t5(join(model2, T5)));
+    expect(
+      python([
+        "import sys; sys.path.insert(0, 'training')",
+        "from train_toy import load_f32",
+        `a, b = load_f32('${join(moe, T5)}'), load_f32('${join(model2, T5)}')`,
+        "print(int(all(bool((a[k] == b[k]).all()) for k in b)))",
+      ]),
+    ).toBe("1");
+    const reel = JSON.parse(readFileSync(join(moe, "reel.json"), "utf8"));
+    expect(reel.experts).toMatchObject({
+      boundary: 0.6,
+      high_noise_model_training: { dit_steps: 1, dit_steps_total: 4 },
+    });
+    expect(reel.training).toMatchObject({ dit_steps: 2, dit_steps_total: 6 });
+    expect(reel.training.dit_invocations.at(-1).recipe).toMatchObject({ sigma_max: 0.5, freeze_text: true });
+    // A frozen-text checkpoint resumes only frozen (its optimiser holds the DiT's parameters alone).
+    expect(trainFails("expert", "dit", "--steps", "3", "--batch", "2", "--no-bf16")).toMatch(
+      /trained with --dit-freeze-text: resume it the same way/,
+    );
+    expect(trainIn("expert", "dit", "--steps", "3", "--batch", "2", "--no-bf16", "--dit-freeze-text")).toMatch(
+      /resumed dit at step 2[\s\S]*dit: 3 steps/,
+    );
+    // Warm starts name an expert; each counts its own steps.
+    rmSync(join(dir, "dit.pt"));
+    expect(trainFails("expert", "dit", "--dit-init", moe, "--steps", "0")).toMatch(/has two DiTs: name one/);
+    expect(trainIn("expert", "dit", "--dit-init", join(moe, "low_noise_model"), "--steps", "0")).toMatch(
+      /\(6 steps in all/,
+    );
+    rmSync(join(dir, "dit.pt"));
+    expect(trainIn("expert", "dit", "--dit-init", join(moe, "high_noise_model"), "--steps", "0")).toMatch(
+      /\(4 steps in all/,
+    );
+    // The Python side runs the pair as reel does: recon from above the boundary, probe at every level.
+    expect(
+      trainIn("expert", "recon", "--count", "1", "--model", moe, "--from-sigma", "0.9", "--denoise-steps", "3"),
+    ).toMatch(/recon-dit-from-0.9/);
+    expect(trainIn("expert", "probe", "--model", moe, "--count", "2", "--no-bf16")).toMatch(/probe: 2 clips/);
+    // Exporting one DiT into the folder again leaves no expert behind.
+    const again = join(tmp.dir, "moe-again");
+    cpSync(moe, again, { recursive: true });
+    trainIn("expert", "export", "--out", again);
+    expect(existsSync(join(again, "low_noise_model"))).toBe(false);
+    expect(existsSync(join(again, DIT))).toBe(true);
+    generateWith(moe, "moe.mp4");
   });
 
   it("grows a warm-started DiT to more blocks and a wider FFN without changing what it computes", () => {
