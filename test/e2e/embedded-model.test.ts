@@ -5,7 +5,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { evaluateVideo, readVideo } from "../../src/toyworld/index.ts";
@@ -40,15 +40,19 @@ if (!hasFfmpeg && process.env.CI === "true") throw new Error("CI=true but ffprob
 
 describe.skipIf(!hasFfmpeg)(hasFfmpeg ? "embedded model (README command)" : "SKIPPED: no ffprobe", () => {
   it("the embedded model ships in the repository", () => {
+    const dir = join(ROOT, "models/reel-toy");
+    // One DiT, or two experts (Wan 2.2 A14B layout) switched at reel.json's experts.boundary.
+    const experts = JSON.parse(readFileSync(join(dir, "reel.json"), "utf8")).experts;
+    const dits = experts ? ["high_noise_model/", "low_noise_model/"] : [""];
+    if (experts) expect(experts.boundary).toBeGreaterThan(0);
     for (const f of [
-      "reel.json",
-      "config.json",
-      "diffusion_pytorch_model.safetensors",
+      ...dits.flatMap((d) => [`${d}config.json`, `${d}diffusion_pytorch_model.safetensors`]),
+      "models_t5_reel-toy-enc-fp16.safetensors",
       "Wan2.1_VAE.safetensors",
       "tokenizer/tokenizer.json",
       "MODEL_CARD.md",
     ])
-      expect(existsSync(join(ROOT, "models/reel-toy", f)), f).toBe(true);
+      expect(existsSync(join(dir, f)), f).toBe(true);
   });
 
   it("generates a 128x128, 17-frame, 16 fps MP4 from the README prompt, deterministically", () => {

@@ -16,7 +16,16 @@ npx esbuild scripts/toy/stream.ts --bundle --platform=node --format=esm --outfil
 cp -r node_modules/protobufjs/package.json node_modules/protobufjs/minimal.js node_modules/protobufjs/src .gpu/node_modules/protobufjs/
 cp -r node_modules/@protobufjs node_modules/long .gpu/node_modules/
 xz -T2 -6 -c "$(readlink -f "$(command -v node)")" > .gpu/node.xz
-cp -r "$INIT" .gpu/init
+if [ -d "$INIT/high_noise_model" ]; then
+  # A two-expert model: the GPU session trains one DiT over every noise level, so it starts from
+  # the high-noise expert (and that expert's training record).
+  mkdir -p .gpu/init
+  find "$INIT" -mindepth 1 -maxdepth 1 ! -name high_noise_model ! -name low_noise_model -exec cp -r {} .gpu/init/ \;
+  cp "$INIT"/high_noise_model/* .gpu/init/
+  python3 -c 'import json, sys; p = sys.argv[1]; r = json.load(open(p)); e = r.pop("experts"); r["training"] = e["high_noise_model_training"]; json.dump(r, open(p, "w"), indent=2)' .gpu/init/reel.json
+else
+  cp -r "$INIT" .gpu/init
+fi
 # The bundle must stream exactly what the repository's renderer streams.
 REEL_NO_REEXEC=1 node .gpu/stream.mjs --seed 3 --count 2 --masks --tokenizer training/tokenizer.json | sha256sum > .gpu/check.a
 REEL_NO_REEXEC=1 node bin/run-ts.js scripts/toy/stream.ts --seed 3 --count 2 --masks --tokenizer training/tokenizer.json | sha256sum > .gpu/check.b
