@@ -619,6 +619,13 @@ def unshift_sigma(sigma, shift):
     return sigma / (shift - (shift - 1) * sigma)
 
 
+def draw_sigma(n, shift, sigma_min=0.0, sigma_max=1.0, device=None):
+    """n training noise levels: uniform draws shifted by `shift`, the distribution cut to
+    [sigma_min, sigma_max] (--dit-sigma-min/-max: an expert's share of the levels)."""
+    lo, hi = unshift_sigma(sigma_min, shift), unshift_sigma(sigma_max, shift)
+    return shift_sigma(lo + torch.rand(n, device=device) * (hi - lo), shift)
+
+
 def encode_text(t5, ids, mask):
     """ids, mask [B, L] -> context [B, TEXT_LEN, dim] with rows past each prompt's length zeroed,
     exactly the reference's 'trim to the real tokens, then zero-pad to text_len'."""
@@ -1022,7 +1029,8 @@ def stage_dit(args):
                            "text_aux": args.dit_text_aux, "contrast": args.dit_contrast, "multi_weight": args.dit_multi_weight,
                            "mask_aux": args.dit_mask_aux, "mask_aux_block": args.dit_mask_aux_block,
                            "contrast_clips": args.dit_contrast_clips, "contrast_tau": args.dit_contrast_tau,
-                           "sigma_max": args.dit_sigma_max, "freeze_text": args.dit_freeze_text}}
+                           "sigma_min": args.dit_sigma_min, "sigma_max": args.dit_sigma_max,
+                           "freeze_text": args.dit_freeze_text}}
 
     def save():
         extra = {"text_aux": {"head": aux.head.state_dict(), "opt": aux_opt.state_dict()}} if aux is not None else {}
@@ -1050,8 +1058,7 @@ def stage_dit(args):
         ids = torch.where(drop.unsqueeze(1), torch.zeros_like(ids), ids)
         ids[drop, 0] = 1
         mask = (ids != 0).long()
-        # --dit-sigma-max: the same shifted distribution, cut at sigma_max (a low-noise expert).
-        sigma = shift_sigma(torch.rand(Bs, device=dev) * unshift_sigma(args.dit_sigma_max, shift), shift)
+        sigma = draw_sigma(Bs, shift, args.dit_sigma_min, args.dit_sigma_max, dev)
         noise = torch.randn_like(x0)
         s = sigma.view(Bs, 1, 1, 1, 1)
         xt = (1 - s) * x0 + s * noise
@@ -1375,34 +1382,51 @@ def stage_export(args):
     ema = st["ema"] if args.ema else {**st["dit"], **{"t5." + k: v for k, v in st["t5"].items()}}
     dit_sd = {k: v for k, v in ema.items() if not k.startswith("t5.")}
     t5_sd = {k[3:]: v for k, v in ema.items() if k.startswith("t5.")}
-    high = None  # --high-noise-model: (its DiT folder, its training record)
-    if args.high_noise_model:
-        hdir = os.path.join(args.high_noise_model, EXPERTS[0]) if is_two_expert(args.high_noise_model) else args.high_noise_model
-        hroot = expert_parent(hdir) or hdir
-        hreel = json.load(open(os.path.join(hroot, "reel.json")))
-        theirs, mine = load_f32(os.path.join(hroot, T5_FILE)), to_f16(t5_sd)
+    # --high-noise-model / --low-noise-model: the other expert, (its DiT folder, its training record);
+    # this run's DiT is then the low-noise / high-noise expert of a two-expert folder.
+    role = EXPERTS[0] if args.high_noise_model else EXPERTS[1] if args.low_noise_model else None
+    other = None
+    if role:
+        flag, given = ("--high-noise-model", args.high_noise_model) if role == EXPERTS[0] else ("--low-noise-model", args.low_noise_model)
+        odir = os.path.join(given, role) if is_two_expert(given) else given
+        oroot = expert_parent(odir) or odir
+        oreel = json.load(open(os.path.join(oroot, "reel.json")))
+        theirs, mine = load_f32(os.path.join(oroot, T5_FILE)), to_f16(t5_sd)
         if set(theirs) != set(mine) or any(not torch.equal(mine[k].float(), theirs[k]) for k in theirs):
-            raise SystemExit(f"export --high-noise-model {args.high_noise_model}: this run's text encoder differs from its "
-                             "one; experts share one, so train the low-noise expert with --dit-freeze-text from that model")
-        high = (hdir, hreel["experts"]["high_noise_model_training"] if hroot != hdir else hreel.get("training", {}))
+            raise SystemExit(f"export {flag} {given}: this run's text encoder differs from its one; experts share one, "
+                             "so train this expert with --dit-freeze-text from that model")
+        if role == EXPERTS[0]:
+            record = oreel["experts"]["high_noise_model_training"] if oroot != odir else oreel.get("training", {})
+        else:  # a two-expert folder's `training` is its low-noise expert's
+            record = oreel.get("training", {})
+        other = (odir, record)
     vae = load_vae(args.run, dev)
     vst = torch.load(os.path.join(args.run, "vae.pt"), map_location="cpu")
     stats = json.load(open(os.path.join(args.run, "latent_stats.json")))
+    if other:  # the experts denoise one latent space: the same VAE and latent statistics
+        oroot = expert_parent(other[0]) or other[0]
+        theirs, mine = load_f32(os.path.join(oroot, "Wan2.1_VAE.safetensors")), to_f16(vae.state_dict())
+        oreel = json.load(open(os.path.join(oroot, "reel.json")))
+        if (set(theirs) != set(mine) or any(not torch.equal(mine[k].float(), theirs[k]) for k in theirs)
+                or oreel.get("latents_mean") != stats["mean"] or oreel.get("latents_std") != stats["std"]):
+            raise SystemExit(f"export: {oroot}'s VAE or latent statistics differ from this run's; the experts must share "
+                             "one latent space")
     meta = {"generator": "reel training/train_toy.py", "steps": str(st["step"])}
     # One DiT in the folder itself, or (--high-noise-model) the two experts' folders; what the
     # other layout left in `out` goes, so that the folder is read as what was exported.
-    for stale in ([DIT_FILE, "config.json"] if high else list(EXPERTS)):
+    for stale in ([DIT_FILE, "config.json"] if other else list(EXPERTS)):
         p = os.path.join(out, stale)
         if os.path.isdir(p):
             shutil.rmtree(p)
         elif os.path.exists(p):
             os.remove(p)
-    dit_out = os.path.join(out, EXPERTS[1]) if high else out
-    if high:
-        os.makedirs(os.path.join(out, EXPERTS[0]), exist_ok=True)
+    mine_role = None if other is None else EXPERTS[1] if role == EXPERTS[0] else EXPERTS[0]
+    dit_out = os.path.join(out, mine_role) if other else out
+    if other:
+        os.makedirs(os.path.join(out, role), exist_ok=True)
         os.makedirs(dit_out, exist_ok=True)
         for f in (DIT_FILE, "config.json"):
-            shutil.copyfile(os.path.join(high[0], f), os.path.join(out, EXPERTS[0], f))
+            shutil.copyfile(os.path.join(other[0], f), os.path.join(out, role, f))
     safetensors_io.save(os.path.join(dit_out, DIT_FILE), to_f16(dit_sd),
                         {**meta, "config": json.dumps(dit_config(args.run))})
     safetensors_io.save(os.path.join(out, "models_t5_reel-toy-enc-fp16.safetensors"), to_f16(t5_sd),
@@ -1433,8 +1457,11 @@ def stage_export(args):
                      # The checkpoint's invocations of `dit` (none recorded before this field existed)
                      **({"dit_invocations": st["history"]} if st.get("history") else {})},
     }
-    if high:  # `training` above is the low-noise expert's (this run's)
-        reel["experts"] = {"boundary": args.boundary, "high_noise_model_training": high[1]}
+    if other:  # reel.json's `training` is the low-noise expert's, `experts` holds the high-noise one's
+        mine = reel["training"]
+        if role == EXPERTS[1]:  # this run is the high-noise expert; the VAE steps are this run's VAE's
+            reel["training"] = {**other[1], **{k: mine[k] for k in ("vae_steps", "vae_steps_total")}}
+        reel["experts"] = {"boundary": args.boundary, "high_noise_model_training": other[1] if role == EXPERTS[0] else mine}
     json.dump(reel, open(os.path.join(out, "reel.json"), "w"), indent=2)
     print(f"exported to {out}", flush=True)
 
@@ -1446,8 +1473,11 @@ def main(argv):
     ap.add_argument("--high-noise-model", default="",
                     help="export: write a two-expert model (Wan 2.2 A14B layout): this model folder's DiT (or its "
                          "high-noise expert) as high_noise_model/, this run's as low_noise_model/ (same text encoder)")
+    ap.add_argument("--low-noise-model", default="",
+                    help="export: the other way round: this run's DiT as high_noise_model/ (train it with --dit-sigma-min "
+                         "and --dit-freeze-text), this model folder's DiT (or its low-noise expert) as low_noise_model/")
     ap.add_argument("--boundary", type=float, default=0.875,
-                    help="export --high-noise-model: the noise level below which the low-noise expert runs")
+                    help="export --high-noise-model/--low-noise-model: the noise level below which the low-noise expert runs")
     ap.add_argument("--out", default=os.path.join(ROOT, "models", "reel-toy"))
     ap.add_argument("--tokenizer", default=os.path.join(HERE, "tokenizer.json"))
     ap.add_argument("--minutes", type=float, default=60)
@@ -1500,6 +1530,9 @@ def main(argv):
     ap.add_argument("--dit-sigma-max", type=float, default=1.0,
                     help="dit: train only at noise levels below this (the shifted draw cut there): a Wan 2.2-style "
                          "low-noise expert, e.g. 0.9 for an expert switched in at 0.875 (1: every level)")
+    ap.add_argument("--dit-sigma-min", type=float, default=0.0,
+                    help="dit: train only at noise levels above this (the shifted draw cut there): a high-noise expert, "
+                         "e.g. 0.75 for an expert that hands over at 0.8 (0: every level)")
     ap.add_argument("--dit-freeze-text", action="store_true",
                     help="dit: keep the text encoder as it is (two experts share one; incompatible with --dit-text-aux)")
     ap.add_argument("--dit-image-every", type=int, default=0,
@@ -1527,10 +1560,14 @@ def main(argv):
                          "on 60 held-out prompts; pick it with `reel eval --guidance`); recon --from-sigma: default the model's")
     ap.add_argument("--no-ema", dest="ema", action="store_false", help="export: raw weights instead of the EMA")
     args = ap.parse_args(argv)
+    if args.high_noise_model and args.low_noise_model:
+        ap.error("--high-noise-model with --low-noise-model: this run is one of the two experts; name the other")
     if not 0 < args.boundary < 1:
         ap.error(f"--boundary {args.boundary:g}: a noise level in (0, 1)")
     if not 0 < args.dit_sigma_max <= 1:
         ap.error(f"--dit-sigma-max {args.dit_sigma_max:g}: a noise level in (0, 1]")
+    if not 0 <= args.dit_sigma_min < args.dit_sigma_max:
+        ap.error(f"--dit-sigma-min {args.dit_sigma_min:g}: a noise level in [0, --dit-sigma-max {args.dit_sigma_max:g})")
     if args.dit_freeze_text and args.dit_text_aux > 0:
         ap.error("--dit-freeze-text with --dit-text-aux: the text term trains only the text encoder, which is frozen")
     if args.from_sigma is not None and not 0 < args.from_sigma <= 1:

@@ -484,14 +484,18 @@ describe.skipIf(skip !== null)(skip ?? "train_toy.py, every stage at toy scale",
   });
 
   it("trains a low-noise expert and exports a two-expert model that reel, recon and probe run", () => {
-    // The cut draw: the shifted distribution up to --dit-sigma-max, reaching it.
+    // The cut draws: the shifted distribution up to --dit-sigma-max or from --dit-sigma-min,
+    // reaching the cut, and with the uncut distribution's shape inside it (the share above 0.9
+    // of those above 0.75 is the shifted draw's: (1 - u(0.9)) / (1 - u(0.75)) = 0.5).
     const cut = python([
       "import sys, torch; sys.path.insert(0, 'training')",
-      "from train_toy import shift_sigma, unshift_sigma",
-      "s = shift_sigma(torch.rand(100000) * unshift_sigma(0.5, 3.0), 3.0)",
-      "print(round(unshift_sigma(shift_sigma(0.3, 3.0), 3.0), 6), int(s.max() <= 0.5), int(s.max() > 0.499), int(s.min() >= 0))",
+      "from train_toy import shift_sigma, unshift_sigma, draw_sigma",
+      "torch.manual_seed(0)",
+      "s, h = draw_sigma(100000, 3.0, 0.0, 0.5), draw_sigma(100000, 3.0, 0.75)",
+      "print(round(unshift_sigma(shift_sigma(0.3, 3.0), 3.0), 6), int(s.max() <= 0.5), int(s.max() > 0.499), int(s.min() >= 0),",
+      "      int(h.min() >= 0.75), int(h.min() < 0.751), int(h.max() <= 1), round((h > 0.9).float().mean().item(), 2))",
     ]);
-    expect(cut).toBe("0.3 1 1 1");
+    expect(cut).toBe("0.3 1 1 1 1 1 1 0.5");
     const dir = join(tmp.dir, "expert");
     cpSync(join(tmp.dir, "run2"), dir, { recursive: true });
     rmSync(join(dir, "dit.pt"));
@@ -566,6 +570,41 @@ describe.skipIf(skip !== null)(skip ?? "train_toy.py, every stage at toy scale",
     expect(existsSync(join(again, "low_noise_model"))).toBe(false);
     expect(existsSync(join(again, DIT))).toBe(true);
     generateWith(moe, "moe.mp4");
+    // The other way round: a high-noise expert, trained above --dit-sigma-min and exported with
+    // another model's low-noise expert (here moe's).
+    rmSync(join(dir, "dit.pt"));
+    const high = ["--dit-init", model2, "--steps", "3", "--batch", "2", "--no-bf16", "--dit-freeze-text"];
+    expect(trainFails("expert", "dit", ...high, "--dit-sigma-min", "0.6", "--dit-sigma-max", "0.5")).toMatch(
+      /--dit-sigma-min 0.6: a noise level in \[0, --dit-sigma-max 0.5\)/,
+    );
+    trainIn("expert", "dit", ...high, "--dit-sigma-min", "0.75");
+    const moe2 = join(tmp.dir, "moe2");
+    expect(
+      trainFails("expert", "export", "--out", moe2, "--high-noise-model", model2, "--low-noise-model", moe),
+    ).toMatch(/--high-noise-model with --low-noise-model/);
+    // Experts share one latent space: another VAE is refused.
+    const otherVae = join(tmp.dir, "moe-other-vae");
+    cpSync(moe, otherVae, { recursive: true });
+    cpSync(join(model, "Wan2.1_VAE.safetensors"), join(otherVae, "Wan2.1_VAE.safetensors"));
+    expect(trainFails("expert", "export", "--out", moe2, "--low-noise-model", otherVae)).toMatch(
+      /VAE or latent statistics differ/,
+    );
+    expect(trainIn("expert", "export", "--out", moe2, "--low-noise-model", moe, "--boundary", "0.8")).toMatch(
+      /exported/,
+    );
+    expect(bytes(moe2, "low_noise_model", DIT).equals(bytes(moe, "low_noise_model", DIT))).toBe(true);
+    expect(bytes(moe2, "high_noise_model", DIT).equals(bytes(model2, DIT))).toBe(false);
+    const reel2 = JSON.parse(readFileSync(join(moe2, "reel.json"), "utf8"));
+    expect(reel2.experts.boundary).toBe(0.8);
+    // `training` stays the low-noise expert's (moe's), `experts` holds this run's.
+    expect(reel2.training).toMatchObject({ dit_steps: 2, dit_steps_total: 6 });
+    expect(reel2.experts.high_noise_model_training).toMatchObject({ dit_steps: 3, dit_steps_total: 7 });
+    expect(reel2.experts.high_noise_model_training.dit_invocations.at(-1).recipe).toMatchObject({
+      sigma_min: 0.75,
+      sigma_max: 1,
+      freeze_text: true,
+    });
+    generateWith(moe2, "moe2.mp4");
   });
 
   it("grows a warm-started DiT to more blocks and a wider FFN without changing what it computes", () => {
