@@ -804,15 +804,36 @@ class MaskAux(nn.Module):
         return bce, iou
 
 
+def binding_swap(row, shape_ids, colour_ids):
+    """The prompt (token ids) with its objects' colours passed on to the next object: each colour
+    word directly before a shape word (the grammar's noun phrase ends "colour noun"; a colour
+    elsewhere names the background: "a blue sky", "green grass") takes the next such word's place,
+    the last the first's. "a red ball and a blue star" -> "a blue ball and a red star": the same
+    words, bound to the other objects. None if that changes nothing (one object, one colour)."""
+    row = [int(t) for t in row]
+    at = [i for i in range(len(row) - 1) if row[i] in colour_ids and row[i + 1] in shape_ids]
+    out = list(row)
+    for a, b in zip(at, at[1:] + at[:1]):
+        out[b] = row[a]
+    return out if out != row else None
+
+
+CONTRAST_KINDS = ("shape", "motion", "binding")
+
+
 class ContrastSwap:
     """--dit-contrast's alternative prompts: the same token ids with every shape word replaced by
-    a word of another shape (a random one per word, plural for plural), or with every direction
-    and grow/shrink word replaced by its opposite (SWAP_MOTIONS). A clip's prompt has such an
-    alternative only if the replacement changes it."""
+    a word of another shape (a random one per word, plural for plural), with every direction and
+    grow/shrink word replaced by its opposite (SWAP_MOTIONS), or (binding) with the objects'
+    colours passed on to each other (binding_swap). A clip's prompt has such an alternative only
+    if the replacement changes it; `kinds` picks which are drawn."""
 
-    def __init__(self, tokenizer_path, path=WORD_CLASSES):
+    def __init__(self, tokenizer_path, path=WORD_CLASSES, kinds=("shape", "motion")):
         vocab = {w: i for i, (w, _) in enumerate(json.load(open(tokenizer_path))["model"]["vocab"])}
-        shapes = json.load(open(path))["shape"]
+        classes = json.load(open(path))
+        shapes = classes["shape"]
+        self.kinds = tuple(kinds)
+        self.colour_ids = {vocab["\u2581" + w] for ws in classes["colour"].values() for w in ws if "\u2581" + w in vocab}
         # per shape value: its words in the vocabulary, split into singular and plural
         self.words = {}
         self.shape_of = {}
@@ -846,11 +867,13 @@ class ContrastSwap:
         return out if out != list(row) else None
 
     def alternative(self, row, rng, still):
-        """One alternative prompt for row (token ids without padding): a shape swap, or for a clip
-        (not a still, which shows no motion) a motion swap, picked at random among those that
-        change it; None if neither does."""
+        """One alternative prompt for row (token ids without padding), of the kinds asked for: a
+        shape swap, for a clip (not a still, which shows no motion) a motion swap, or a binding
+        swap, picked at random among those that change it; None if none does."""
         row = [int(t) for t in row if t != 0]
-        options = [self.shape_swap(row, rng)] + ([] if still else [self.motion_swap(row)])
+        options = ([self.shape_swap(row, rng)] if "shape" in self.kinds else []) + \
+                  ([self.motion_swap(row)] if "motion" in self.kinds and not still else []) + \
+                  ([binding_swap(row, set(self.shape_of), self.colour_ids)] if "binding" in self.kinds else [])
         options = [o for o in options if o is not None]
         return options[rng.integers(len(options))] if options else None
 
@@ -984,9 +1007,10 @@ def stage_dit(args):
     if args.dit_contrast > 0:
         if obj_masks is None:
             raise SystemExit(f"--dit-contrast needs {mask_path} and --dit-obj-weight > 0 (it compares errors on object cells)")
-        contrast = ContrastSwap(args.tokenizer)
+        contrast = ContrastSwap(args.tokenizer, kinds=args.dit_contrast_kinds)
         print(f"contrast: weight {args.dit_contrast:g}, {args.dit_contrast_clips} clips per step "
-              f"(x4 stills), tau {args.dit_contrast_tau:g}", flush=True)
+              f"(x4 stills), tau {args.dit_contrast_tau:g}, {'/'.join(contrast.kinds)} swaps, "
+              f"at sigma >= {args.dit_contrast_sigma:g}", flush=True)
     meta = json.load(open(os.path.join(args.run, "latents.json")))
     stats = json.load(open(os.path.join(args.run, "latent_stats.json")))
     N = meta["done"]
@@ -1029,6 +1053,7 @@ def stage_dit(args):
                            "text_aux": args.dit_text_aux, "contrast": args.dit_contrast, "multi_weight": args.dit_multi_weight,
                            "mask_aux": args.dit_mask_aux, "mask_aux_block": args.dit_mask_aux_block,
                            "contrast_clips": args.dit_contrast_clips, "contrast_tau": args.dit_contrast_tau,
+                           "contrast_kinds": list(args.dit_contrast_kinds), "contrast_sigma": args.dit_contrast_sigma,
                            "sigma_min": args.dit_sigma_min, "sigma_max": args.dit_sigma_max,
                            "freeze_text": args.dit_freeze_text}}
 
@@ -1112,13 +1137,14 @@ def stage_dit(args):
                 parts["loss_text"], parts["text_acc"] = got[0].item(), got[1].item()
         if contrast is not None:
             # The same noised latents under an alternative prompt (shape or direction words
-            # swapped), for a few clips whose prompt was not dropped, with objects, at sigma >= 0.4
-            # (below it the latents themselves show the shape and the place).
+            # swapped, or colours passed between objects), for a few clips whose prompt was not
+            # dropped, with objects, at sigma >= --dit-contrast-sigma (0.4: below it the latents
+            # themselves show the shape and the place).
             sel, alts = [], []
             for j in rng.permutation(Bs):
                 if len(sel) == args.dit_contrast_clips * (4 if image else 1):
                     break
-                if bool(drop[j]) or float(sigma[j]) < 0.4 or not bool(m[j].any()):
+                if bool(drop[j]) or float(sigma[j]) < args.dit_contrast_sigma or not bool(m[j].any()):
                     continue
                 alt = contrast.alternative(ids_all[idx[j]], rng, image)
                 if alt is not None:
@@ -1268,7 +1294,10 @@ def stage_probe(args):
     shape_gain_obj / colour_gain_obj / motion_gain_obj compare the true prompt with the same
     prompt whose shape / colour words name other shapes / colours (motion: whose direction and
     grow/shrink words name the opposite), on the clips whose prompt the swap changed: near 0,
-    the DiT ignores those words on the objects.
+    the DiT ignores those words on the objects. binding_gain_obj: the same for the objects'
+    colours passed on to each other (binding_swap), on multi-object clips of two or more colours:
+    near 0 where the latents do not show the colours, the DiT does not tell which object a
+    colour word is for.
     Clips: every 7th of the run's encoded training clips (the run must use the model's VAE)."""
     dev = device_of(args)
     torch.manual_seed(args.seed)
@@ -1305,6 +1334,13 @@ def stage_probe(args):
                "empty": ids_of([[1]] * B),  # EOS only, as in training's prompt dropout
                **{f"{word}_swap": ids_of([[m.get(t, t) for t in r] for r in true_ids])
                   for word, m in swaps.items()}}
+    # binding: the same words with the objects' colours passed on to each other (multi-object
+    # prompts of two or more colours); a DiT that binds each colour to its object does better
+    # with the true prompt wherever the latents do not already show the colours.
+    cs = ContrastSwap(args.tokenizer, kinds=("binding",))
+    bound = [binding_swap(r, set(cs.shape_of), cs.colour_ids) for r in true_ids]
+    changed["binding"] = torch.tensor([b is not None for b in bound], device=dev)
+    prompts["binding_swap"] = ids_of([r if b is None else b for b, r in zip(bound, true_ids)])
     rows = []
     for sigma in (0.99, 0.95, 0.8, 0.5, 0.2):  # 0.99: where the 4x latents' layout is still open
         g = torch.Generator(device=dev).manual_seed(args.seed + 1)
@@ -1466,6 +1502,14 @@ def stage_export(args):
     print(f"exported to {out}", flush=True)
 
 
+def contrast_kinds(text):
+    kinds = tuple(k.strip() for k in text.split(",") if k.strip())
+    bad = [k for k in kinds if k not in CONTRAST_KINDS]
+    if bad or not kinds:
+        raise argparse.ArgumentTypeError(f"{text!r}: comma-separated kinds of {', '.join(CONTRAST_KINDS)}")
+    return kinds
+
+
 def main(argv):
     ap = argparse.ArgumentParser()
     ap.add_argument("stage", choices=["vae", "latents", "masks", "dit", "export", "recon", "probe"])
@@ -1519,6 +1563,11 @@ def main(argv):
                     help="dit: weight of a loss asking the error on object cells to be lower under the clip's prompt than "
                          "under the same prompt with its shape (or direction) words swapped (0: none; one extra forward "
                          "and backward for --dit-contrast-clips clips per step)")
+    ap.add_argument("--dit-contrast-kinds", type=contrast_kinds, default=("shape", "motion"),
+                    help="dit: --dit-contrast's alternatives, comma-separated of shape (other shapes' words), motion "
+                         "(opposite directions), binding (the objects' colours passed on to each other)")
+    ap.add_argument("--dit-contrast-sigma", type=float, default=0.4,
+                    help="dit: --dit-contrast only on clips noised at least this much")
     ap.add_argument("--dit-contrast-clips", type=int, default=4, help="dit: clips per step for --dit-contrast (x4 on still steps)")
     ap.add_argument("--dit-contrast-tau", type=float, default=0.05,
                     help="dit: --dit-contrast's scale, relative to the true prompt's error (the loss fades once the "

@@ -332,13 +332,21 @@ describe.skipIf(skip !== null)(skip ?? "train_toy.py, every stage at toy scale",
       "    return 'none' if a is None else '_'.join(vocab[t].lstrip('\u2581') for t in a[:-1])",
       "print(alt('two blue spheres sink', True), alt('a red plus moves left', False), alt('a red ball rolls', True),",
       "      alt('a red', False), alt('a red moves up', True))",
+      "cs = ContrastSwap(tok, kinds=('binding',))  # the objects' colours passed on; a background's stays",
+      "print(alt('a red ball and a blue star stay on green grass', True),",
+      "      alt('two red balls and a violet star and a green ring spin', False),",
+      "      alt('two red balls sit under a blue sky', True), alt('a red ball and a red star stay', True))",
       "import torch",
       "from train_toy import contrast_loss",
       "e, m = torch.rand(3, 16, 5, 8, 8) + 0.1, (torch.rand(3, 1, 5, 8, 8) > 0.7).float()",
       "same, far, wrong = (contrast_loss(e, a, m, 0.05) for a in (e, 2 * e, 0.5 * e))",
       "print(round(same[0].item(), 4), far[0].item() < 1e-6, round(far[1].item(), 4), wrong[0].item() > 5)",
     ];
-    const [plural, either, still, none, stillMotion, same, far, farGap, wrong] = python(code).split(/\s+/);
+    const [plural, either, still, none, stillMotion, bound, bound3, oneColour, sameColour, same, far, farGap, wrong] =
+      python(code).split(/\s+/);
+    expect(bound).toBe("a_blue_ball_and_a_red_star_stay_on_green_grass");
+    expect(bound3).toBe("two_green_balls_and_a_red_star_and_a_violet_ring_spin");
+    expect([oneColour, sameColour]).toEqual(["none", "none"]);
     expect(Number(same)).toBeCloseTo(Math.log(2), 4); // equal errors: a coin toss
     expect([far, farGap, wrong]).toEqual(["True", "1.0", "True"]); // fades once the alternative is far worse
     expect(plural).toMatch(
@@ -379,7 +387,9 @@ describe.skipIf(skip !== null)(skip ?? "train_toy.py, every stage at toy scale",
       "--dit-multi-weight",
       "3",
     );
-    expect(out).toMatch(/contrast: weight 0.1, 4 clips per step \(x4 stills\), tau 0.05\n[\s\S]*dit: 20 steps/);
+    expect(out).toMatch(
+      /contrast: weight 0.1, 4 clips per step \(x4 stills\), tau 0.05, shape\/motion swaps, at sigma >= 0.4\n[\s\S]*dit: 20 steps/,
+    );
     expect(out).toMatch(/multi-object clips: \d+ of \d+ \(\d+\.\d%\), drawn x3: \d+\.\d% of each batch/);
     const rows = readFileSync(join(dir, "dit.log.jsonl"), "utf8")
       .trim()
@@ -388,6 +398,14 @@ describe.skipIf(skip !== null)(skip ?? "train_toy.py, every stage at toy scale",
     expect(rows).toHaveLength(2);
     expect(rows.some((r) => Number.isFinite(r.loss_contrast) && r.loss_contrast! > 0)).toBe(true);
     expect(rows.some((r) => Number.isFinite(r.contrast_gap))).toBe(true);
+    // The kinds of alternative and the lowest noise level are options (checked, and said).
+    const opts = ["--steps", "0", "--batch", "4", "--no-bf16", "--dit-contrast", "0.1"];
+    expect(trainFails("contrast", "dit", ...opts, "--dit-contrast-kinds", "shape,colour")).toMatch(
+      /'shape,colour': comma-separated kinds of shape, motion, binding/,
+    );
+    expect(
+      trainIn("contrast", "dit", ...opts, "--dit-contrast-kinds", "binding", "--dit-contrast-sigma", "0.7"),
+    ).toMatch(/tau 0.05, binding swaps, at sigma >= 0.7/);
   });
 
   it("--dit-mask-aux: object_cover averages frames and pixels; its read-out lays tokens' sub-cells out in place", () => {
@@ -468,6 +486,9 @@ describe.skipIf(skip !== null)(skip ?? "train_toy.py, every stage at toy scale",
     expect(probe.rows).toHaveLength(5); // sigma 0.99, 0.95, 0.8, 0.5, 0.2
     for (const row of probe.rows)
       for (const k of ["true_obj", "empty_bg", "text_gain_obj"]) expect(Number.isFinite(row[k])).toBe(true);
+    // Every swap reports how many clips it changed (binding: multi-object prompts of 2+ colours).
+    for (const w of ["shape", "colour", "motion", "binding"])
+      expect(Number.isInteger(probe.rows[0][`${w}_clips`])).toBe(true);
     // recon --from-sigma: held-out clips noised to sigma and finished by the model's DiT. From a
     // tiny sigma the DiT barely moves the latents, so the error is the VAE's own (run2's VAE is
     // the one model2 exported, in fp16).
