@@ -5,7 +5,8 @@ tokenizer.json); training gets them through a pipe, so the model sees exactly th
 token ids that reel renders and tokenizes. Record format on the child's stdout:
 
     b"RTW1" | u32 little-endian header length | header JSON | frames·height·width·3 bytes (RGB)
-    [| frames·height·width bytes when header["masks"]: 1 where an object covers the pixel]
+    [| frames·height·width bytes when header["masks"]: 0 for the background, else 1 + the group
+       (the noun phrase's place in the caption) of the object that covers the pixel]
 
 header = {"seed", "caption", "ids" (token ids, EOS-terminated), "frames", "width", "height", "masks"}.
 """
@@ -65,7 +66,8 @@ def read_records(out, masks):
 
 def stream(seed, count, frames=17, size=128, tokenizer=None, text_len=32, node="node", masks=False, workers=1):
     """Yields (header dict, uint8 array [T, H, W, 3]) for `count` scenes from `seed` on; with
-    masks=True, (header, frames, uint8 array [T, H, W]: the renderer's object masks, 0/1).
+    masks=True, (header, frames, uint8 array [T, H, W]: the renderer's object masks, 0 for the
+    background, else 1 + the covering object's group).
     workers > 1 renders with that many node processes (worker j takes seeds seed + j + k·workers)
     and yields their clips interleaved, in seed order: the same records as one worker."""
     workers = max(1, min(workers, count)) if count > 0 else 1

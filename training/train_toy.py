@@ -492,24 +492,29 @@ def load_vae(run, dev):
 
 
 def latent_object_mask(pixel_masks, f):
-    """[B, 17, H, W] uint8 object masks (the renderer's: 1 where an object covers the pixel) ->
+    """[B, 17, H, W] uint8 object masks (the renderer's: > 0 where an object covers the pixel) ->
     [B, 5, H/f, W/f] uint8 (f: the VAE's spatial factor): 1 where a latent cell covers object
     pixels in any of the frames it encodes (latent frame 0 <- frame 0, k <- 4k-3..4k)."""
-    m = torch.from_numpy(np.ascontiguousarray(pixel_masks)).float().unsqueeze(1)  # [B, 1, 17, H, W]
+    m = torch.from_numpy(np.ascontiguousarray(pixel_masks) > 0).float().unsqueeze(1)  # [B, 1, 17, H, W]
     m = torch.cat([m[:, :, :1].repeat(1, 1, 4, 1, 1), m[:, :, 1:]], dim=2)  # pad frame 0 to a group of 4
     m = F.max_pool3d(m, kernel_size=(4, f, f))  # [B, 1, 5, H/f, W/f]
     return m[:, 0].to(torch.uint8)
 
 
-def object_cover(pixel_masks, f):
+def object_cover(pixel_masks, f, group=None):
     """[B, 17, H, W] uint8 object masks -> [B, 5, H/f, W/f] uint8: the share of each f x f pixel
-    cell that objects cover over the frames a latent frame encodes (grouped as in
-    latent_object_mask), 0..255. At f = half the VAE's factor it draws an object's outline at
-    twice the latent resolution (a large star's points, a ring's hole), for --dit-mask-aux."""
-    m = torch.from_numpy(np.ascontiguousarray(pixel_masks)).float().unsqueeze(1)  # [B, 1, 17, H, W]
+    cell that objects (of `group`, 0-based, if given) cover over the frames a latent frame
+    encodes (grouped as in latent_object_mask), 0..255. At f = half the VAE's factor it draws
+    an object's outline at twice the latent resolution (a large star's points, a ring's hole),
+    for --dit-mask-aux."""
+    pm = np.ascontiguousarray(pixel_masks)
+    m = torch.from_numpy(pm > 0 if group is None else pm == group + 1).float().unsqueeze(1)  # [B, 1, 17, H, W]
     m = torch.cat([m[:, :, :1].repeat(1, 1, 4, 1, 1), m[:, :, 1:]], dim=2)  # [B, 1, 20, H, W]
     m = F.avg_pool3d(m, kernel_size=(4, f, f))  # [B, 1, 5, H/f, W/f]
     return (m[:, 0] * 255).round().to(torch.uint8)
+
+
+MAX_GROUPS = 3  # the world's most object groups (noun phrases) per caption
 
 
 def cover_grid(cfg):
@@ -572,7 +577,9 @@ def stage_latents(args):
 def stage_masks(args):
     """Rewrites latent_masks.npy for a run's encoded clips from the renderer's object masks
     (the clips are re-rendered from their seeds; the latents stay), and writes object_cover.npy
-    (object_cover: the outlines at twice the latent resolution, for --dit-mask-aux). Runs
+    (object_cover: the outlines at twice the latent resolution, for --dit-mask-aux) and
+    group_cover.npy (the same per object group, in caption order: [N, MAX_GROUPS, F, 2H, 2W],
+    for --dit-mask-aux-groups). Runs
     encoded before the masks came from the renderer had an edge detector's, which marks
     textured backgrounds too (a quarter of the clips were >90% "object")."""
     meta = json.load(open(os.path.join(args.run, "latents.json")))
@@ -584,6 +591,9 @@ def stage_masks(args):
     out_cover = os.path.join(args.run, "object_cover.npy")
     tmp_cover = out_cover + ".new.npy"
     cover_arr = np.lib.format.open_memmap(tmp_cover, mode="w+", dtype=np.uint8, shape=(N, *cover_grid(cfg)))
+    out_groups = os.path.join(args.run, "group_cover.npy")
+    tmp_groups = out_groups + ".new.npy"
+    group_arr = np.lib.format.open_memmap(tmp_groups, mode="w+", dtype=np.uint8, shape=(N, MAX_GROUPS, *cover_grid(cfg)))
     data = toy_data.stream(SEED_TRAIN, N, CLIP["frames"], CLIP["size"], args.tokenizer, TEXT_LEN, masks=True, workers=args.workers)
     clock = Clock()
     B = 32
@@ -596,15 +606,19 @@ def stage_masks(args):
         pix = np.stack([m for _, _, m in batch])
         masks[i:i + len(batch)] = latent_object_mask(pix, vae_factor(cfg)).numpy()
         cover_arr[i:i + len(batch)] = object_cover(pix, vae_factor(cfg) // 2).numpy()
+        for g in range(MAX_GROUPS):
+            group_arr[i:i + len(batch), g] = object_cover(pix, vae_factor(cfg) // 2, g).numpy()
     masks.flush()
     cover_arr.flush()
+    group_arr.flush()
     cover = float(np.asarray(masks).mean())
-    del masks, cover_arr
+    del masks, cover_arr, group_arr
     os.replace(tmp, out_mask)
     os.replace(tmp_cover, out_cover)
+    os.replace(tmp_groups, out_groups)
     log(args.run, "masks", clips=N, cover=cover, sec=clock())
-    print(f"masks: {N} clips, {cover:.1%} of latent cells cover an object, {out_mask}; outlines at 2x in {out_cover}",
-          flush=True)
+    print(f"masks: {N} clips, {cover:.1%} of latent cells cover an object, {out_mask}; outlines at 2x in {out_cover}, "
+          f"per named object in {out_groups}", flush=True)
 
 
 # ---------------------------------------------------------------------------------------
@@ -765,13 +779,14 @@ class MaskAux(nn.Module):
     small MLP per token, so the blocks are asked to carry the outline, as REPA asks a DiT's
     early blocks to carry a pretrained encoder's features."""
 
-    def __init__(self, dit, block):
+    def __init__(self, dit, block, groups=0):
         super().__init__()
         if not 0 <= block < len(dit.blocks):
             raise SystemExit(f"--dit-mask-aux-block {block}: the DiT has blocks 0..{len(dit.blocks) - 1}")
         self.patch = tuple(dit.patch_size)  # (pt, ph, pw)
         pt, ph, pw = self.patch
-        self.head = nn.Sequential(nn.Linear(dit.dim, dit.dim), nn.SiLU(), nn.Linear(dit.dim, pt * ph * pw * 4))
+        self.groups = groups  # --dit-mask-aux-groups: also each named object's own outline (channels 1..groups)
+        self.head = nn.Sequential(nn.Linear(dit.dim, dit.dim), nn.SiLU(), nn.Linear(dit.dim, (1 + groups) * pt * ph * pw * 4))
         self.block = block
         self.hidden = None
         dit.blocks[block].register_forward_hook(self._keep)
@@ -781,27 +796,38 @@ class MaskAux(nn.Module):
 
     def logits(self, grid, detach=False):
         """The read-out of the kept hidden state [B, L(+pad), D] for latents of grid [F, H, W]:
-        [B, F, 2H, 2W], token n = (i_f*h + i_h)*w + i_w's 2ph x 2pw sub-cells row-major."""
+        [B, 1 + groups, F, 2H, 2W] (channel 0 all objects, then each group's), token n =
+        (i_f*h + i_h)*w + i_w's 2ph x 2pw sub-cells row-major, channel by channel."""
         f, h, w = grid[0] // self.patch[0], grid[1] // self.patch[1], grid[2] // self.patch[2]
         hid = self.hidden[:, :f * h * w].float()  # padding past L dropped
         if detach:
             hid = hid.detach()
         pt, ph, pw = self.patch
-        out = self.head(hid).view(-1, f, h, w, pt, 2 * ph, 2 * pw)
-        return out.permute(0, 1, 4, 2, 5, 3, 6).reshape(-1, f * pt, 2 * ph * h, 2 * pw * w)
+        out = self.head(hid).view(-1, f, h, w, 1 + self.groups, pt, 2 * ph, 2 * pw)
+        return out.permute(0, 4, 1, 5, 2, 6, 3, 7).reshape(-1, 1 + self.groups, f * pt, 2 * ph * h, 2 * pw * w)
 
-    def forward(self, grid, target, w, detach=False):
+    def forward(self, grid, target, w, detach=False, group_target=None):
         """grid: the latents' [F, H, W]; target [B, F, 2H, 2W] cover in 0..1; w [B, F, 2H, 2W] cell
-        weights -> (weighted binary cross-entropy, IoU of the read-out's cells > 0.5 with the
-        cover's > 0.5) from the hidden state kept by the last DiT forward (detach: train the
-        read-out alone)."""
+        weights; group_target [B, groups, F, 2H, 2W] each named object's cover (with groups) ->
+        (weighted binary cross-entropy, IoU of the read-out's cells > 0.5 with the cover's > 0.5,
+        and with groups the share of cells mostly one object's that the read-out gives to that
+        object, else None) from the hidden state kept by the last DiT forward (detach: train the
+        read-out alone). The groups' cross-entropy is their mean, added to the outline's."""
         logits = self.logits(grid, detach)
         self.hidden = None  # not kept (with its graph) past its step
-        bce = F.binary_cross_entropy_with_logits(logits, target, weight=w, reduction="sum") / w.sum()
+        bce = F.binary_cross_entropy_with_logits(logits[:, 0], target, weight=w, reduction="sum") / w.sum()
         with torch.no_grad():
-            a, b = logits > 0, target > 0.5
+            a, b = logits[:, 0] > 0, target > 0.5
             iou = (a & b).sum().float() / (a | b).sum().clamp_min(1).float()
-        return bce, iou
+        acc = None
+        if self.groups:
+            wg = w.unsqueeze(1).expand_as(group_target)
+            bce = bce + F.binary_cross_entropy_with_logits(logits[:, 1:], group_target, weight=wg, reduction="sum") / wg.sum()
+            with torch.no_grad():
+                top, which = group_target.max(dim=1)
+                cells = top > 0.5
+                acc = (logits[:, 1:].argmax(dim=1) == which)[cells].float().mean() if bool(cells.any()) else None
+        return bce, iou, acc
 
 
 def binding_swap(row, shape_ids, colour_ids):
@@ -983,13 +1009,26 @@ def stage_dit(args):
             aux_opt.load_state_dict(saved_aux["opt"])
         print(f"text aux: {len(aux.names)} attribute classes, weight {args.dit_text_aux:g}"
               + (" (resumed)" if saved_aux else ""), flush=True)
-    mask_aux = mask_opt = cover = None
+    mask_aux = mask_opt = cover = group_cover = None
+    if args.dit_mask_aux_groups and args.dit_mask_aux <= 0:
+        raise SystemExit("--dit-mask-aux-groups reads out with --dit-mask-aux's read-out: give --dit-mask-aux W too")
     if args.dit_mask_aux > 0:
         cover_path = os.path.join(args.run, "object_cover.npy")
         if not os.path.exists(cover_path):
             raise SystemExit(f"--dit-mask-aux needs {cover_path}: run `train_toy.py masks --run {args.run}` first")
         cover = np.load(cover_path, mmap_mode="r")
-        mask_aux = MaskAux(dit, args.dit_mask_aux_block).to(dev)
+        groups_n = MAX_GROUPS if args.dit_mask_aux_groups else 0
+        if groups_n:
+            group_path = os.path.join(args.run, "group_cover.npy")
+            if not os.path.exists(group_path):
+                raise SystemExit(f"--dit-mask-aux-groups needs {group_path}: run `train_toy.py masks --run {args.run}` "
+                                 "(it writes each named object's outline since the masks said which object)")
+            group_cover = np.load(group_path, mmap_mode="r")
+        if saved_mask and saved_mask.get("groups", 0) != groups_n:
+            print(f"mask aux: the checkpoint's read-out reads {saved_mask.get('groups', 0)} named objects, this one "
+                  f"{groups_n}: a fresh read-out", flush=True)
+            saved_mask = None
+        mask_aux = MaskAux(dit, args.dit_mask_aux_block, groups_n).to(dev)
         mask_opt = torch.optim.AdamW(mask_aux.parameters(), lr=args.lr or 3e-4, weight_decay=0.01, betas=(0.9, 0.99))
         if saved_mask:
             if saved_mask["block"] != args.dit_mask_aux_block:
@@ -999,7 +1038,8 @@ def stage_dit(args):
             mask_opt.load_state_dict(saved_mask["opt"])
         mask_warm_until = -1 if saved_mask else step + MASK_AUX_WARM
         print(f"mask aux: outlines {'x'.join(map(str, cover.shape[1:]))} from block {args.dit_mask_aux_block}'s tokens, "
-              f"weight {args.dit_mask_aux:g}" + (" (resumed)" if saved_mask else ""), flush=True)
+              f"weight {args.dit_mask_aux:g}" + (f", and each of up to {groups_n} named objects'" if groups_n else "")
+              + (" (resumed)" if saved_mask else ""), flush=True)
     lat = np.load(os.path.join(args.run, "latents.npy"), mmap_mode="r")
     mask_path = os.path.join(args.run, "latent_masks.npy")
     obj_masks = np.load(mask_path, mmap_mode="r") if os.path.exists(mask_path) and args.dit_obj_weight > 0 else None
@@ -1034,6 +1074,7 @@ def stage_dit(args):
         lat = torch.from_numpy(np.asarray(lat[:N])).to(dev)
         obj_masks = None if obj_masks is None else torch.from_numpy(np.asarray(obj_masks[:N])).to(dev)
         cover = None if cover is None else torch.from_numpy(np.asarray(cover[:N])).to(dev)
+        group_cover = None if group_cover is None else torch.from_numpy(np.asarray(group_cover[:N])).to(dev)
     rng = np.random.default_rng(args.seed + step)
     total = 10**9 if args.steps is None else args.steps
     warm = 200
@@ -1052,6 +1093,7 @@ def stage_dit(args):
                            "motion_weight": args.dit_motion_weight, "image_every": args.dit_image_every,
                            "text_aux": args.dit_text_aux, "contrast": args.dit_contrast, "multi_weight": args.dit_multi_weight,
                            "mask_aux": args.dit_mask_aux, "mask_aux_block": args.dit_mask_aux_block,
+                           "mask_aux_groups": args.dit_mask_aux_groups,
                            "contrast_clips": args.dit_contrast_clips, "contrast_tau": args.dit_contrast_tau,
                            "contrast_kinds": list(args.dit_contrast_kinds), "contrast_sigma": args.dit_contrast_sigma,
                            "sigma_min": args.dit_sigma_min, "sigma_max": args.dit_sigma_max,
@@ -1060,7 +1102,8 @@ def stage_dit(args):
     def save():
         extra = {"text_aux": {"head": aux.head.state_dict(), "opt": aux_opt.state_dict()}} if aux is not None else {}
         if mask_aux is not None:
-            extra["mask_aux"] = {"head": mask_aux.head.state_dict(), "opt": mask_opt.state_dict(), "block": mask_aux.block}
+            extra["mask_aux"] = {"head": mask_aux.head.state_dict(), "opt": mask_opt.state_dict(), "block": mask_aux.block,
+                                 "groups": mask_aux.groups}
         save_ckpt(ckpt, dit=dit.state_dict(), t5=t5.state_dict(), opt=opt.state_dict(), ema=ema, step=step, batch=B,
                   init_steps=init_steps, shift=shift, freeze_text=args.dit_freeze_text, history=history + [invocation()], **extra)
 
@@ -1112,8 +1155,15 @@ def stage_dit(args):
             near = F.max_pool2d(ctarget.flatten(0, 1).unsqueeze(1), 3, stride=1, padding=1).view_as(ctarget) > 0
             # A fresh read-out first learns alone for MASK_AUX_WARM steps, so that its first
             # gradients into the blocks are not a random head's.
-            mask_loss, iou = mask_aux(xt.shape[2:], ctarget, 1 + 4 * near.float(), detach=step < mask_warm_until)
+            gtarget = None
+            if group_cover is not None:
+                grow = group_cover[torch.from_numpy(idx).to(dev)] if torch.is_tensor(group_cover) else torch.from_numpy(np.asarray(group_cover[idx]))
+                gtarget = grow.to(dev).float()[:, :, :xt.shape[2]] / 255  # [Bs, groups, F, 2H, 2W]
+            mask_loss, iou, gacc = mask_aux(xt.shape[2:], ctarget, 1 + 4 * near.float(), detach=step < mask_warm_until,
+                                            group_target=gtarget)
             parts["loss_mask"], parts["mask_iou"] = mask_loss.item(), iou.item()
+            if gacc is not None:
+                parts["mask_group_acc"] = gacc.item()
         if obj_masks is None:
             w = torch.ones_like(err[:, :1])
         else:
@@ -1575,6 +1625,9 @@ def main(argv):
     ap.add_argument("--dit-mask-aux", type=float, default=0.0,
                     help="dit: weight of a read-out of the objects' outlines (RUN/object_cover.npy, written by `masks`) "
                          "from the DiT's tokens after block --dit-mask-aux-block (MaskAux)")
+    ap.add_argument("--dit-mask-aux-groups", action="store_true",
+                    help="dit: --dit-mask-aux also reads out each named object's own outline (RUN/group_cover.npy, in "
+                         "caption order): which object of the prompt a token shows, for binding each its colour")
     ap.add_argument("--dit-mask-aux-block", type=int, default=3, help="dit: the block (from 0) whose output --dit-mask-aux reads")
     ap.add_argument("--dit-sigma-max", type=float, default=1.0,
                     help="dit: train only at noise levels below this (the shifted draw cut there): a Wan 2.2-style "

@@ -7,7 +7,7 @@ import { ReelError } from "../errors.ts";
 import type { RgbFrame } from "../media/frames.ts";
 import { drawBackground } from "./background.ts";
 import { drawObject } from "./draw-object.ts";
-import { cameraAt, clipTime, poseAt, type Scene, toScreen } from "./scene.ts";
+import { cameraAt, clipTime, poseAt, type Scene, type SceneObject, toScreen } from "./scene.ts";
 import { DEFAULT_CLIP, PALETTE } from "./vocab.ts";
 
 export interface ClipSize {
@@ -37,7 +37,16 @@ export function renderFrame(s: Scene, t: number, T: number, width: number, heigh
   drawObjects(s, t, T, width, height, img);
 }
 
-function drawObjects(s: Scene, t: number, T: number, width: number, height: number, img: Uint8Array): void {
+/** Draws the scene's objects in order; `drawn` (if given) is called after each. */
+function drawObjects(
+  s: Scene,
+  t: number,
+  T: number,
+  width: number,
+  height: number,
+  img: Uint8Array,
+  drawn?: (o: SceneObject) => void,
+): void {
   const u = clipTime(t, T);
   const cam = cameraAt(s, u);
   // A render at another aspect than the scene's keeps the geometry and crops or widens the view.
@@ -50,6 +59,7 @@ function drawObjects(s: Scene, t: number, T: number, width: number, height: numb
       radius: p.scale * cam.zoom * height,
       angle: p.angle,
     });
+    drawn?.(o);
   }
 }
 
@@ -66,10 +76,11 @@ export function renderScene(s: Scene, clip: ClipSize = {}): RgbFrame[] {
 }
 
 /**
- * Renders all frames and, per frame, where the objects are: masks[t] is width·height bytes, 1
- * where an object (its anti-aliased edge included) changed the background's pixel, else 0.
- * Ground truth for training (the trainer weighs object cells up); textured backgrounds,
- * which an edge detector would mark, stay 0.
+ * Renders all frames and, per frame, where the objects are: masks[t] is width·height bytes, 0
+ * where the background's pixel is unchanged, else 1 + the group (the noun phrase's place in the
+ * caption) of the last-drawn object that changed it, its anti-aliased edge included. Ground
+ * truth for training (the trainer weighs object cells up, and can ask which named object a
+ * cell shows); textured backgrounds, which an edge detector would mark, stay 0.
  */
 export function renderSceneWithMasks(s: Scene, clip: ClipSize = {}): { frames: RgbFrame[]; masks: Uint8Array[] } {
   const { width, height, frames: T } = resolveClip(clip);
@@ -80,10 +91,16 @@ export function renderSceneWithMasks(s: Scene, clip: ClipSize = {}): { frames: R
     const data = new Uint8Array(plane * 3);
     drawBackground(data, width, height, { kind: s.background, seed: s.backgroundSeed }, cameraAt(s, clipTime(t, T)));
     const bg = data.slice();
-    drawObjects(s, t, T, width, height, data);
+    const before = data.slice();
     const mask = new Uint8Array(plane);
+    drawObjects(s, t, T, width, height, data, (o) => {
+      for (let i = 0, k = 0; i < plane; i++, k += 3)
+        if (data[k] !== before[k] || data[k + 1] !== before[k + 1] || data[k + 2] !== before[k + 2])
+          mask[i] = 1 + o.group;
+      before.set(data);
+    });
     for (let i = 0, k = 0; i < plane; i++, k += 3)
-      mask[i] = data[k] !== bg[k] || data[k + 1] !== bg[k + 1] || data[k + 2] !== bg[k + 2] ? 1 : 0;
+      if (data[k] === bg[k] && data[k + 1] === bg[k + 1] && data[k + 2] === bg[k + 2]) mask[i] = 0;
     frames.push({ width, height, data });
     masks.push(mask);
   }

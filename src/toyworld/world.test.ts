@@ -133,7 +133,7 @@ describe("toy world sampling and rendering", () => {
     expect(() => framesToTensor([])).toThrow(/no frames/);
   });
 
-  it("masks exactly the pixels its objects cover, not the background's texture", () => {
+  it("masks exactly the pixels its objects cover, by group, not the background's texture", () => {
     const W = 128;
     const H = 128;
     let textured = 0;
@@ -155,7 +155,11 @@ describe("toy world sampling and rendering", () => {
         for (let y = 0; y < H; y++)
           for (let x = 0; x < W; x++) {
             if (!mask[y * W + x]) continue;
-            const hit = discs.findIndex((d) => Math.hypot(x - d.cx, y - d.cy) <= d.r);
+            // labelled with its object's group (1 + the noun phrase's place in the caption)
+            const group = mask[y * W + x]! - 1;
+            const hit = discs.findIndex(
+              (d, i) => s.objects[i]!.group === group && Math.hypot(x - d.cx, y - d.cy) <= d.r,
+            );
             expect(
               hit,
               `seed ${seed} frame ${t}: masked pixel (${x}, ${y}) outside every object`,

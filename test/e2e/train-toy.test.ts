@@ -186,6 +186,14 @@ describe.skipIf(skip !== null)(skip ?? "train_toy.py, every stage at toy scale",
       "print(c.shape, c.dtype, int((coarse == (m > 0)).all()), int(((c > 0) & (c < 255)).any()))",
     ]);
     expect(consistent).toBe("(4, 5, 32, 32) uint8 1 1"); // partial cells too: a share, not a bit
+    // ... and per named object (caption order): the groups' covers add up to the outline (an
+    // object drawn over another takes its pixels), and every clip shows its first named object.
+    const groups = python([
+      "import numpy as np",
+      `c, g = np.load('${join(run, "object_cover.npy")}'), np.load('${join(run, "group_cover.npy")}')`,
+      "print(g.shape, int((np.abs(g.astype(int).sum(1) - c.astype(int)) <= 3).all()), int((g[:, 0] > 0).any(axis=(1, 2, 3)).all()))",
+    ]);
+    expect(groups).toBe("(4, 3, 5, 32, 32) 1 1");
     expect(train("dit", "--steps", "1", "--batch", "2", "--no-bf16", "--shift", "5")).toMatch(/dit: 1 steps/);
     // The training sigma shift is kept in the checkpoint (a resume says when it changes) and
     // exported as the model's sampling default. The resume adds the frame-to-frame error term.
@@ -408,24 +416,26 @@ describe.skipIf(skip !== null)(skip ?? "train_toy.py, every stage at toy scale",
     ).toMatch(/tau 0.05, binding swaps, at sigma >= 0.7/);
   });
 
-  it("--dit-mask-aux: object_cover averages frames and pixels; its read-out lays tokens' sub-cells out in place", () => {
+  it("--dit-mask-aux: object_cover averages frames and pixels (per group too); its read-out lays tokens' sub-cells out in place", () => {
     const code = [
       "import sys, types, numpy as np, torch",
       "sys.path.insert(0, 'reference'); sys.path.insert(0, 'training')",
       "from train_toy import object_cover, MaskAux",
       "px = np.zeros((1, 17, 8, 8), np.uint8)",
       "px[0, 0, :4, :4] = 1  # frame 0 alone is latent frame 0",
-      "px[0, 1:3, 4:, 4:] = 1  # frames 1-2 of latent frame 1's four (1-4)",
+      "px[0, 1:3, 4:, 4:] = 2  # frames 1-2 of latent frame 1's four (1-4); the second named object (group 1)",
       "px[0, 5:9, 0, 0] = 1  # one pixel of 16 in all four frames of latent frame 2",
       "c = object_cover(px, 4)[0]",
       "print(c.shape[0], c.shape[1], c[0, 0, 0].item(), c[0, 1, 1].item(), c[1, 1, 1].item(), c[1, 0, 0].item(), c[2, 0, 0].item())",
+      "g0, g1 = object_cover(px, 4, 0)[0], object_cover(px, 4, 1)[0]  # each group's own",
+      "print(g0[0, 0, 0].item(), g0[1, 1, 1].item(), g1[1, 1, 1].item(), g1[0, 0, 0].item())",
       "dit = types.SimpleNamespace(blocks=torch.nn.ModuleList([torch.nn.Identity()]), patch_size=(1, 2, 2), dim=16)",
       "aux = MaskAux(dit, 0)",
       "aux.head = torch.nn.Identity()  # 16 = 1 x 4 x 4 sub-cells per token",
       "f, h, w = 2, 3, 2",
       "n = torch.arange(f * h * w).float().view(1, -1, 1)",
       "dit.blocks[0](n * 100 + torch.arange(16).float().view(1, 1, 16))",
-      "out = aux.logits((f, 2 * h, 2 * w))",
+      "out = aux.logits((f, 2 * h, 2 * w))[:, 0]",
       "ok = all(out[0, i, r, q].item() == ((i * h + r // 4) * w + q // 4) * 100 + (r % 4) * 4 + q % 4",
       "         for i in range(f) for r in range(4 * h) for q in range(4 * w))",
       "print(tuple(out.shape), ok)",
@@ -438,8 +448,30 @@ describe.skipIf(skip !== null)(skip ?? "train_toy.py, every stage at toy scale",
       "    aux((f, 2 * h, 2 * w), torch.rand(1, f, 4 * h, 4 * w), torch.ones(1, f, 4 * h, 4 * w), detach)[0].backward()",
       "    grads.append(hid.grad is not None and bool(hid.grad.abs().sum() > 0))",
       "print(*grads)",
+      "# --dit-mask-aux-groups: channel c of the read-out is features c*16.. of each token",
+      "dit2 = types.SimpleNamespace(blocks=torch.nn.ModuleList([torch.nn.Identity()]), patch_size=(1, 2, 2), dim=48)",
+      "ga = MaskAux(dit2, 0, groups=2)",
+      "ga.head = torch.nn.Identity()",
+      "dit2.blocks[0](n * 100 + torch.arange(48).float().view(1, 1, 48))",
+      "o = ga.logits((f, 2 * h, 2 * w))",
+      "print(tuple(o.shape), all(o[0, c, i, r, q].item() == ((i * h + r // 4) * w + q // 4) * 100 + c * 16 + (r % 4) * 4 + q % 4",
+      "      for c in range(3) for i in range(f) for r in range(4 * h) for q in range(4 * w)))",
+      "# which object a cell shows: a read-out that names each cell's own object scores 1, the other 0",
+      "gt = torch.zeros(1, 2, f, 4 * h, 4 * w); gt[0, 0, :, :4] = 1; gt[0, 1, :, 4:8] = 1",
+      "cover, wt = gt.sum(1), torch.ones(1, f, 4 * h, 4 * w)",
+      "for lg in (gt, gt.flip(1)):",
+      "    ga.logits = lambda grid, detach=False, lg=lg: torch.cat([cover.unsqueeze(1), lg], 1) * 20 - 10",
+      "    print(ga((f, 2 * h, 2 * w), cover, wt, group_target=gt)[2].item(), end=' ')",
+      "print(ga((f, 2 * h, 2 * w), cover, wt, group_target=torch.zeros_like(gt))[2])",
     ];
-    expect(python(code).split("\n")).toEqual(["5 2 255 0 128 0 16", "(1, 2, 12, 8) True", "False True"]);
+    expect(python(code).split("\n")).toEqual([
+      "5 2 255 0 128 0 16",
+      "255 0 128 0",
+      "(1, 2, 12, 8) True",
+      "False True",
+      "(1, 3, 2, 12, 8) True",
+      "1.0 0.0 None",
+    ]);
   });
 
   it("dit --dit-mask-aux trains its read-out alone first, then with the DiT; logs, saves and resumes it", () => {
@@ -464,6 +496,29 @@ describe.skipIf(skip !== null)(skip ?? "train_toy.py, every stage at toy scale",
     }
     const bad = trainFails("maskaux", "dit", "--steps", "22", ...opts, "--dit-mask-aux-block", "1");
     expect(bad).toMatch(/--dit-mask-aux-block 1: this checkpoint's read-out is of block 3/);
+    // --dit-mask-aux-groups: each named object's outline too, from group_cover.npy; a read-out
+    // without them starts afresh.
+    const g = ["--dit-mask-aux-groups"];
+    expect(trainFails("maskaux", "dit", "--steps", "22", "--batch", "2", "--no-bf16", ...g)).toMatch(
+      /--dit-mask-aux-groups reads out with --dit-mask-aux's read-out/,
+    );
+    expect(trainFails("maskaux", "dit", "--steps", "22", ...opts, ...g)).toMatch(
+      /--dit-mask-aux-groups needs .*group_cover\.npy/,
+    );
+    copyFileSync(join(run, "group_cover.npy"), join(dir, "group_cover.npy"));
+    expect(trainIn("maskaux", "dit", "--steps", "40", ...opts, ...g)).toMatch(
+      /reads 0 named objects, this one 3: a fresh read-out\n.*, and each of up to 3 named objects'\n[\s\S]*dit: 40 steps/,
+    );
+    const grouped = readFileSync(join(dir, "dit.log.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { step: number; mask_group_acc?: number })
+      .filter((r) => r.step > 21);
+    expect(grouped).toHaveLength(2);
+    for (const r of grouped) {
+      expect(r.mask_group_acc).toBeGreaterThanOrEqual(0);
+      expect(r.mask_group_acc).toBeLessThanOrEqual(1);
+    }
   });
 
   it("warm-starts a new run from the exported model and counts the steps its weights already had", () => {
