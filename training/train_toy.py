@@ -810,8 +810,8 @@ class MaskAux(nn.Module):
         """grid: the latents' [F, H, W]; target [B, F, 2H, 2W] cover in 0..1; w [B, F, 2H, 2W] cell
         weights; group_target [B, groups, F, 2H, 2W] each named object's cover (with groups) ->
         (weighted binary cross-entropy, IoU of the read-out's cells > 0.5 with the cover's > 0.5,
-        and with groups the share of cells mostly one object's that the read-out gives to that
-        object, else None) from the hidden state kept by the last DiT forward (detach: train the
+        and with groups, over clips that show two or more named objects, the share of cells
+        mostly one object's that the read-out gives to that object, else None) from the hidden state kept by the last DiT forward (detach: train the
         read-out alone). The groups' cross-entropy is their mean, added to the outline's."""
         logits = self.logits(grid, detach)
         self.hidden = None  # not kept (with its graph) past its step
@@ -823,9 +823,10 @@ class MaskAux(nn.Module):
         if self.groups:
             wg = w.unsqueeze(1).expand_as(group_target)
             bce = bce + F.binary_cross_entropy_with_logits(logits[:, 1:], group_target, weight=wg, reduction="sum") / wg.sum()
-            with torch.no_grad():
+            with torch.no_grad():  # on clips showing 2+ named objects (else "the first" is always right)
                 top, which = group_target.max(dim=1)
-                cells = top > 0.5
+                multi = (group_target.amax(dim=(2, 3, 4)) > 0.5).sum(dim=1) >= 2  # [B]
+                cells = (top > 0.5) & multi.view(-1, 1, 1, 1)
                 acc = (logits[:, 1:].argmax(dim=1) == which)[cells].float().mean() if bool(cells.any()) else None
         return bce, iou, acc
 

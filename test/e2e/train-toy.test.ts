@@ -462,7 +462,8 @@ describe.skipIf(skip !== null)(skip ?? "train_toy.py, every stage at toy scale",
       "for lg in (gt, gt.flip(1)):",
       "    ga.logits = lambda grid, detach=False, lg=lg: torch.cat([cover.unsqueeze(1), lg], 1) * 20 - 10",
       "    print(ga((f, 2 * h, 2 * w), cover, wt, group_target=gt)[2].item(), end=' ')",
-      "print(ga((f, 2 * h, 2 * w), cover, wt, group_target=torch.zeros_like(gt))[2])",
+      "one = gt * torch.tensor([1.0, 0.0]).view(1, 2, 1, 1, 1)  # a clip showing one named object: not counted",
+      "print(ga((f, 2 * h, 2 * w), cover, wt, group_target=one)[2])",
     ];
     expect(python(code).split("\n")).toEqual([
       "5 2 255 0 128 0 16",
