@@ -513,13 +513,12 @@ describe.skipIf(skip !== null)(skip ?? "train_toy.py, every stage at toy scale",
     const grouped = readFileSync(join(dir, "dit.log.jsonl"), "utf8")
       .trim()
       .split("\n")
-      .map((l) => JSON.parse(l) as { step: number; mask_group_acc?: number })
+      .map((l) => JSON.parse(l) as { step: number; loss_mask?: number; mask_group_acc?: number })
       .filter((r) => r.step > 21);
     expect(grouped).toHaveLength(2);
-    for (const r of grouped) {
-      expect(r.mask_group_acc).toBeGreaterThanOrEqual(0);
-      expect(r.mask_group_acc).toBeLessThanOrEqual(1);
-    }
+    // This run's four clips each show one named object, where "the first" is always right, so
+    // no step has a group accuracy to log (the read-out test above checks the accuracy itself).
+    for (const r of grouped) expect(r.mask_group_acc).toBeUndefined();
   });
 
   it("warm-starts a new run from the exported model and counts the steps its weights already had", () => {
