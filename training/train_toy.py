@@ -10,6 +10,7 @@ usage: /usr/bin/python3 training/train_toy.py STAGE --run DIR [options]
   dit      train the DiT and the text encoder jointly (flow matching, CFG dropout)
   export   write the model folder (official key layout, fp16 safetensors, reel.json)
   probe    does a model's DiT use its prompt on object cells? (loss with true/empty/other prompt)
+  readout  does a run's DiT know which named object each token shows? (--dit-mask-aux-groups' read-out)
   recon    the VAE's ceiling: N held-out clips and their VAE reconstructions as two folders
            (uint8 .npy + captions.jsonl) for `reel eval --videos DIR`; with --from-sigma S and
            --model M, the clips noised to S and finished by M's DiT (where generation loses it)
@@ -907,18 +908,24 @@ class ContrastSwap:
 
 def multi_object_rows(id_rows, tokenizer_path, path=WORD_CLASSES):
     """bool [N]: which captions (token id rows) name more than one object: two or more shape
-    words, or a plural one ("two yellow stars", "a pair of rings")."""
+    words, or a plural one ("two yellow stars", "a pair of rings", "plus signs": word_classes
+    keeps a two-word noun's first word, so its plural shows in the next one, PLURAL_TAILS)."""
     vocab = {w: i for i, (w, _) in enumerate(json.load(open(tokenizer_path))["model"]["vocab"])}
     shape_word = {}  # token id -> plural?
     for words in json.load(open(path))["shape"].values():
         for w in words:
             if "\u2581" + w in vocab:
                 shape_word[vocab["\u2581" + w]] = is_plural(w, words)
+    tails = {vocab["\u2581" + w] for w in PLURAL_TAILS if "\u2581" + w in vocab}
     out = np.zeros(len(id_rows), dtype=bool)
     for i, row in enumerate(id_rows):
-        hits = [shape_word[int(t)] for t in row if int(t) in shape_word]
+        row = [int(t) for t in row]
+        hits = [shape_word[t] or (j + 1 < len(row) and row[j + 1] in tails) for j, t in enumerate(row) if t in shape_word]
         out[i] = len(hits) > 1 or any(hits)
     return out
+
+
+PLURAL_TAILS = ("signs", "shapes")  # the plural second words of the lexicon's two-word shape nouns ("plus signs")
 
 
 def is_plural(word, words):
@@ -1426,6 +1433,79 @@ def stage_probe(args):
     print(f"probe: {B} clips, written to {os.path.join(args.run, 'probe.json')}", flush=True)
 
 
+def stage_readout(args):
+    """How well a run's --dit-mask-aux-groups read-out tells the named objects apart, by noise
+    level: on clips that show two or more of them (every 7th of the run's clips that do, up to
+    --count), the share of cells mostly one object's that the read-out gives to that object,
+    against always answering the first named object (the level of tokens that carry nothing of
+    which object they show). Reads the checkpoint's raw DiT weights (the read-out trained on
+    them) and writes RUN/readout.json."""
+    dev = device_of(args)
+    ckpt = os.path.join(args.run, "dit.pt")
+    if not os.path.exists(ckpt):
+        raise SystemExit(f"readout needs {ckpt}: train the run's DiT first")
+    st = torch.load(ckpt, map_location=dev)
+    saved = st.get("mask_aux")
+    if not saved or not saved.get("groups", 0):
+        raise SystemExit(f"{ckpt} has no read-out of the named objects: train it with --dit-mask-aux W "
+                         "--dit-mask-aux-groups")
+    group_path = os.path.join(args.run, "group_cover.npy")
+    if not os.path.exists(group_path):
+        raise SystemExit(f"readout needs {group_path}: run `train_toy.py masks --run {args.run}` first")
+    T5_CONFIG["vocab"] = vocab_size(args.tokenizer)
+    dit = WanModel(**dit_config(args.run)).to(dev).eval()
+    dit.load_state_dict(st["dit"])
+    t5 = T5Encoder(**T5_CONFIG).to(dev).eval()
+    t5.load_state_dict(st["t5"])
+    aux = MaskAux(dit, saved["block"], saved["groups"]).to(dev).eval()
+    aux.head.load_state_dict(saved["head"])
+    lat = np.load(os.path.join(args.run, "latents.npy"), mmap_mode="r")
+    cover = np.load(group_path, mmap_mode="r")
+    meta = json.load(open(os.path.join(args.run, "latents.json")))
+    stats = json.load(open(os.path.join(args.run, "latent_stats.json")))
+    count = args.count or 48
+    pick = []
+    for i in range(0, meta["done"], 7):  # [groups, F, 2H, 2W] per clip: 2+ groups with a mostly-covered cell
+        if int((np.asarray(cover[i]).reshape(cover.shape[1], -1) > 127).any(axis=1).sum()) >= 2:
+            pick.append(i)
+            if len(pick) == count:
+                break
+    if not pick:
+        raise SystemExit(f"readout: none of {args.run}'s clips (every 7th) shows two or more named objects, "
+                         "so there is nothing to tell apart")
+    idx = np.array(pick)
+    mean = torch.tensor(stats["mean"], device=dev).view(1, -1, 1, 1, 1)
+    std = torch.tensor(stats["std"], device=dev).view(1, -1, 1, 1, 1)
+    x0 = (torch.from_numpy(np.asarray(lat[idx], dtype=np.float32)).to(dev) - mean) / std
+    gt = torch.from_numpy(np.asarray(cover[idx])).float().to(dev) / 255  # [B, groups, F, 2H, 2W]
+    ids = torch.zeros(len(idx), TEXT_LEN, dtype=torch.long, device=dev)
+    for r, i in enumerate(idx):
+        ids[r, :len(meta["ids"][i])] = torch.tensor(meta["ids"][i][:TEXT_LEN])
+    top, which = gt.max(dim=1)
+    first = round(float((which[top > 0.5] == 0).float().mean()), 4)
+    rows = []
+    with torch.no_grad():
+        ctx = encode_text(t5, ids, (ids != 0).long())
+        for sigma in (0.95, 0.9, 0.8, 0.6, 0.4):
+            g = torch.Generator(device=dev).manual_seed(args.seed)
+            xt = (1 - sigma) * x0 + sigma * torch.randn(x0.shape, generator=g, device=dev)
+            hits = cells = 0
+            for b in range(0, len(idx), 8):
+                sl = slice(b, b + 8)
+                dit(xt[sl], torch.full((len(xt[sl]),), sigma * 1000.0, device=dev), ctx[sl], seq_len(dit, xt))
+                logits = aux.logits(xt.shape[2:])[:, 1:]
+                aux.hidden = None
+                mostly = top[sl] > 0.5
+                hits += int((logits.argmax(dim=1) == which[sl])[mostly].sum())
+                cells += int(mostly.sum())
+            rows.append({"sigma": sigma, "accuracy": round(hits / max(cells, 1), 4), "always_first": first})
+            print(json.dumps(rows[-1]), flush=True)
+    json.dump({"checkpoint_step": st["step"], "block": saved["block"], "clips": len(idx), "rows": rows},
+              open(os.path.join(args.run, "readout.json"), "w"), indent=1)
+    print(f"readout: {len(idx)} clips showing 2+ named objects, block {saved['block']}'s read-out at step "
+          f"{st['step']}, written to {os.path.join(args.run, 'readout.json')}", flush=True)
+
+
 # ---------------------------------------------------------------------------------------
 # Stage 4: export
 
@@ -1458,6 +1538,12 @@ def to_f16(sd):
     return {k: v.detach().float().to(torch.float16).contiguous() for k, v in sd.items()}
 
 
+def same_tensors(mine, theirs):
+    """Whether two state dicts hold the same names and values: mine as exported (fp16), theirs as
+    read back from a model folder (float32)."""
+    return set(mine) == set(theirs) and all(torch.equal(mine[k].float(), theirs[k]) for k in theirs)
+
+
 def stage_export(args):
     dev = torch.device("cpu")
     out = args.out
@@ -1478,8 +1564,7 @@ def stage_export(args):
         odir = os.path.join(given, role) if is_two_expert(given) else given
         oroot = expert_parent(odir) or odir
         oreel = json.load(open(os.path.join(oroot, "reel.json")))
-        theirs, mine = load_f32(os.path.join(oroot, T5_FILE)), to_f16(t5_sd)
-        if set(theirs) != set(mine) or any(not torch.equal(mine[k].float(), theirs[k]) for k in theirs):
+        if not same_tensors(to_f16(t5_sd), load_f32(os.path.join(oroot, T5_FILE))):
             raise SystemExit(f"export {flag} {given}: this run's text encoder differs from its one; experts share one, "
                              "so train this expert with --dit-freeze-text from that model")
         if role == EXPERTS[0]:
@@ -1492,9 +1577,8 @@ def stage_export(args):
     stats = json.load(open(os.path.join(args.run, "latent_stats.json")))
     if other:  # the experts denoise one latent space: the same VAE and latent statistics
         oroot = expert_parent(other[0]) or other[0]
-        theirs, mine = load_f32(os.path.join(oroot, "Wan2.1_VAE.safetensors")), to_f16(vae.state_dict())
         oreel = json.load(open(os.path.join(oroot, "reel.json")))
-        if (set(theirs) != set(mine) or any(not torch.equal(mine[k].float(), theirs[k]) for k in theirs)
+        if (not same_tensors(to_f16(vae.state_dict()), load_f32(os.path.join(oroot, "Wan2.1_VAE.safetensors")))
                 or oreel.get("latents_mean") != stats["mean"] or oreel.get("latents_std") != stats["std"]):
             raise SystemExit(f"export: {oroot}'s VAE or latent statistics differ from this run's; the experts must share "
                              "one latent space")
@@ -1563,7 +1647,7 @@ def contrast_kinds(text):
 
 def main(argv):
     ap = argparse.ArgumentParser()
-    ap.add_argument("stage", choices=["vae", "latents", "masks", "dit", "export", "recon", "probe"])
+    ap.add_argument("stage", choices=["vae", "latents", "masks", "dit", "export", "recon", "probe", "readout"])
     ap.add_argument("--run", required=True)
     ap.add_argument("--high-noise-model", default="",
                     help="export: write a two-expert model (Wan 2.2 A14B layout): this model folder's DiT (or its "
@@ -1582,7 +1666,7 @@ def main(argv):
                          "export: the sampling default (default: the checkpoint's); recon --from-sigma: the model's")
     ap.add_argument("--decay-steps", type=int, default=4000,
                     help="dit: cosine lr decay length in steps (counted from the run's start); 0: over this invocation's --minutes")
-    ap.add_argument("--count", type=int, default=None, help="clips: latents 12000, recon 60, probe 32 by default")
+    ap.add_argument("--count", type=int, default=None, help="clips: latents 12000, recon 60, probe 32, readout 48 by default")
     ap.add_argument("--batch", type=int, default=0)
     ap.add_argument("--lr", type=float, default=0)
     ap.add_argument("--seed", type=int, default=0)
@@ -1692,7 +1776,7 @@ def main(argv):
     set_threads(args.threads)  # torch and its OpenBLAS pool
     os.makedirs(args.run, exist_ok=True)
     {"vae": stage_vae, "latents": stage_latents, "dit": stage_dit, "export": stage_export, "recon": stage_recon,
-     "probe": stage_probe, "masks": stage_masks}[args.stage](args)
+     "probe": stage_probe, "masks": stage_masks, "readout": stage_readout}[args.stage](args)
 
 
 if __name__ == "__main__":

@@ -366,7 +366,7 @@ describe.skipIf(skip !== null)(skip ?? "train_toy.py, every stage at toy scale",
     expect(stillMotion).toBe("none"); // a still shows no motion: no direction swap
   });
 
-  it("--dit-multi-weight's reading of captions: more than one shape word, or a plural one, is more than one object", () => {
+  it('--dit-multi-weight\'s reading of captions: more than one shape word, or a plural one ("plus signs" too), is more than one object', () => {
     const code = [
       "import sys, json",
       "sys.path.insert(0, 'reference'); sys.path.insert(0, 'training')",
@@ -374,10 +374,10 @@ describe.skipIf(skip !== null)(skip ?? "train_toy.py, every stage at toy scale",
       "tok = 'training/tokenizer.json'",
       "ix = {w: i for i, (w, _) in enumerate(json.load(open(tok))['model']['vocab'])}",
       "caps = ['a red ball moves left', 'two blue spheres sink', 'a red plus and a blue cross stay',",
-      "        'a pair of rings spin', 'a red cross spins', 'a red']",
+      "        'a pair of rings spin', 'a red cross spins', 'a red', 'two red plus signs spin', 'a red plus sign spins']",
       "print(*(int(x) for x in multi_object_rows([[ix['\u2581' + w] for w in c.split()] + [1] for c in caps], tok)))",
     ];
-    expect(python(code)).toBe("0 1 1 1 0 0");
+    expect(python(code)).toBe("0 1 1 1 0 0 1 0");
   });
 
   it("dit --dit-contrast trains with the extra forward and logs its loss and gap; --dit-multi-weight says what it draws", () => {
@@ -497,6 +497,10 @@ describe.skipIf(skip !== null)(skip ?? "train_toy.py, every stage at toy scale",
     }
     const bad = trainFails("maskaux", "dit", "--steps", "22", ...opts, "--dit-mask-aux-block", "1");
     expect(bad).toMatch(/--dit-mask-aux-block 1: this checkpoint's read-out is of block 3/);
+    // `readout` asks for the named objects' read-out, which this one is not yet.
+    expect(trainFails("maskaux", "readout")).toMatch(
+      /has no read-out of the named objects: train it with --dit-mask-aux W --dit-mask-aux-groups/,
+    );
     // --dit-mask-aux-groups: each named object's outline too, from group_cover.npy; a read-out
     // without them starts afresh.
     const g = ["--dit-mask-aux-groups"];
@@ -519,6 +523,26 @@ describe.skipIf(skip !== null)(skip ?? "train_toy.py, every stage at toy scale",
     // This run's four clips each show one named object, where "the first" is always right, so
     // no step has a group accuracy to log (the read-out test above checks the accuracy itself).
     for (const r of grouped) expect(r.mask_group_acc).toBeUndefined();
+    // `readout` measures it on clips showing two named objects: none here, which it says; then
+    // clip 0 (every 7th clip is read) given a second object over its right quarter of columns.
+    expect(trainFails("maskaux", "readout")).toMatch(/none of .* clips \(every 7th\) shows two or more named objects/);
+    python([
+      "import numpy as np",
+      `p = '${join(dir, "group_cover.npy")}'`,
+      "g = np.load(p); g[0] = 0; g[0, 0, :, :, :16] = 255; g[0, 1, :, :, 24:] = 255; np.save(p, g)",
+    ]);
+    expect(trainIn("maskaux", "readout")).toMatch(
+      /readout: 1 clips showing 2\+ named objects, block 3's read-out at step 40/,
+    );
+    const readout = JSON.parse(readFileSync(join(dir, "readout.json"), "utf8")) as {
+      rows: { sigma: number; accuracy: number; always_first: number }[];
+    };
+    expect(readout.rows.map((r) => r.sigma)).toEqual([0.95, 0.9, 0.8, 0.6, 0.4]);
+    for (const r of readout.rows) {
+      expect(r.always_first).toBeCloseTo(16 / 24, 4); // first object's cells over both objects'
+      expect(r.accuracy).toBeGreaterThanOrEqual(0);
+      expect(r.accuracy).toBeLessThanOrEqual(1);
+    }
   });
 
   it("warm-starts a new run from the exported model and counts the steps its weights already had", () => {
