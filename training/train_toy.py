@@ -832,6 +832,87 @@ class MaskAux(nn.Module):
         return bce, iou, acc
 
 
+class AttnGround:
+    """--dit-attn-ground: grounds the objects' words in the DiT's cross-attention, as TokenCompose
+    grounds a UNet's noun tokens in their segmentation masks. The colour words say nothing of
+    which object they are for (the binding probe: the DiT treats a prompt's colours as a bag), so
+    this says it where the binding happens: of the attention a named object's shape word, and the
+    colour word directly before it, get from the video tokens (each token's softmax over the
+    prompt, mean over heads), the share from the tokens that object covers (group_cover, pooled
+    to the token grid) should be 1. Loss (1 - share)^2, mean over those words and every block.
+    Group g is the caption's g-th shape word (the renderer's group: the noun phrase's place).
+    Hooks every block's cross-attention; recomputes its q and k (cheap: 32 keys)."""
+
+    def __init__(self, dit, tokenizer_path, path=WORD_CLASSES):
+        self.patch = tuple(dit.patch_size)
+        self.shape_ids, self.colour_ids = (class_ids(tokenizer_path, c, path) for c in ("shape", "colour"))
+        self.active = False  # only the main forward of a step is grounded (not --dit-contrast's)
+        self.probs = []
+        for block in dit.blocks:
+            block.cross_attn.register_forward_hook(self._keep)
+
+    def _keep(self, module, inputs, output):
+        if not self.active:
+            return
+        x, context = inputs[0], inputs[1]
+        B, n, d = x.shape[0], module.num_heads, module.head_dim
+        q = module.norm_q(module.q(x)).float().view(B, -1, n, d)
+        k = module.norm_k(module.k(context)).float().view(B, -1, n, d)
+        scores = torch.einsum("bsnd,btnd->bnst", q, k) / math.sqrt(d)
+        self.probs.append(scores.softmax(dim=-1).mean(dim=1))  # [B, S(+pad), Lk]
+
+    def word_groups(self, ids):
+        """ids [B, L] -> [B, L] long: the group of each shape word and of a colour word directly
+        before one (in caption order: the first shape word is group 0), else -1."""
+        out = torch.full_like(ids, -1)
+        rows = ids.tolist()
+        for r, row in enumerate(rows):
+            g = 0
+            for t, tok in enumerate(row):
+                if tok in self.shape_ids:
+                    out[r, t] = g
+                    if t > 0 and row[t - 1] in self.colour_ids:
+                        out[r, t - 1] = g
+                    g += 1
+        return out
+
+    def loss(self, grid, group_target, ids):
+        """grid: the latents' [F, H, W]; group_target [B, groups, F, 2H, 2W] each named object's
+        cover; ids [B, L] the prompts (a dropped prompt names nothing) -> (loss, the mean share,
+        and over the clips of 2+ objects, the mean share inside a word's own object less inside
+        the others', or None), or None when no word names an object shown. Clears the kept maps."""
+        probs, self.probs, self.active = self.probs, [], False
+        pt, ph, pw = self.patch
+        f, h, w = grid[0] // pt, grid[1] // ph, grid[2] // pw
+        G = group_target.shape[1]
+        # [B, G, F, 2H, 2W] -> [B, G, S]: each token's covered share (2ph x 2pw cells a token)
+        cov = F.avg_pool3d(group_target[:, :, :grid[0]], (pt, 2 * ph, 2 * pw)).flatten(2)
+        wg = self.word_groups(ids)  # [B, L]
+        onehot = (wg.unsqueeze(1) == torch.arange(G, device=ids.device).view(1, G, 1)).float()  # [B, G, L]
+        shown = cov.sum(dim=2) > 0  # [B, G]
+        sel = onehot * shown.unsqueeze(2).float()  # the words whose object is in the clip
+        if not bool(sel.any()):
+            return None
+        total = share_sum = 0
+        own_less_other = []
+        multi = shown.sum(dim=1) >= 2  # [B]
+        for p in probs:
+            p = p[:, :f * h * w]  # [B, S, L] (padding tokens dropped)
+            inside = torch.einsum("bgs,bsl->bgl", cov, p) / p.sum(dim=1).clamp_min(1e-9).unsqueeze(1)  # [B, G, L]
+            own = (inside * onehot).sum(dim=1)  # [B, L]: each word's share inside its own object
+            total = total + ((1 - own) ** 2 * sel.sum(dim=1)).sum() / sel.sum()
+            with torch.no_grad():
+                share_sum += float((own * sel.sum(dim=1)).sum() / sel.sum())
+                if bool(multi.any()):
+                    other = (inside * (1 - onehot) * shown.unsqueeze(2).float()).sum(dim=1)  # [B, L]
+                    m = sel.sum(dim=1) * multi.view(-1, 1).float()
+                    if bool(m.any()):
+                        own_less_other.append(float(((own - other) * m).sum() / m.sum()))
+        n = len(probs)
+        bind = sum(own_less_other) / len(own_less_other) if own_less_other else None
+        return total / n, share_sum / n, bind
+
+
 def binding_swap(row, shape_ids, colour_ids):
     """The prompt (token ids) with its objects' colours passed on to the next object: each colour
     word directly before a shape word (the grammar's noun phrase ends "colour noun"; a colour
@@ -861,7 +942,7 @@ class ContrastSwap:
         classes = json.load(open(path))
         shapes = classes["shape"]
         self.kinds = tuple(kinds)
-        self.colour_ids = {vocab["\u2581" + w] for ws in classes["colour"].values() for w in ws if "\u2581" + w in vocab}
+        self.colour_ids = class_ids(tokenizer_path, "colour", path)
         # per shape value: its words in the vocabulary, split into singular and plural
         self.words = {}
         self.shape_of = {}
@@ -904,6 +985,13 @@ class ContrastSwap:
                   ([binding_swap(row, set(self.shape_of), self.colour_ids)] if "binding" in self.kinds else [])
         options = [o for o in options if o is not None]
         return options[rng.integers(len(options))] if options else None
+
+
+def class_ids(tokenizer_path, cls, path=WORD_CLASSES):
+    """The token ids of a word class's words (word_classes.json's "colour", "shape", ...) that
+    are whole pieces of the vocabulary."""
+    vocab = {w: i for i, (w, _) in enumerate(json.load(open(tokenizer_path))["model"]["vocab"])}
+    return {vocab["\u2581" + w] for ws in json.load(open(path))[cls].values() for w in ws if "\u2581" + w in vocab}
 
 
 def multi_object_rows(id_rows, tokenizer_path, path=WORD_CLASSES):
@@ -1048,6 +1136,15 @@ def stage_dit(args):
         print(f"mask aux: outlines {'x'.join(map(str, cover.shape[1:]))} from block {args.dit_mask_aux_block}'s tokens, "
               f"weight {args.dit_mask_aux:g}" + (f", and each of up to {groups_n} named objects'" if groups_n else "")
               + (" (resumed)" if saved_mask else ""), flush=True)
+    ground = None
+    if args.dit_attn_ground > 0:
+        group_path = os.path.join(args.run, "group_cover.npy")
+        if not os.path.exists(group_path):
+            raise SystemExit(f"--dit-attn-ground needs {group_path}: run `train_toy.py masks --run {args.run}` first")
+        if group_cover is None:
+            group_cover = np.load(group_path, mmap_mode="r")
+        ground = AttnGround(dit, args.tokenizer)
+        print(f"attention grounding: weight {args.dit_attn_ground:g}, every block's cross-attention", flush=True)
     lat = np.load(os.path.join(args.run, "latents.npy"), mmap_mode="r")
     mask_path = os.path.join(args.run, "latent_masks.npy")
     obj_masks = np.load(mask_path, mmap_mode="r") if os.path.exists(mask_path) and args.dit_obj_weight > 0 else None
@@ -1101,7 +1198,7 @@ def stage_dit(args):
                            "motion_weight": args.dit_motion_weight, "image_every": args.dit_image_every,
                            "text_aux": args.dit_text_aux, "contrast": args.dit_contrast, "multi_weight": args.dit_multi_weight,
                            "mask_aux": args.dit_mask_aux, "mask_aux_block": args.dit_mask_aux_block,
-                           "mask_aux_groups": args.dit_mask_aux_groups,
+                           "mask_aux_groups": args.dit_mask_aux_groups, "attn_ground": args.dit_attn_ground,
                            "contrast_clips": args.dit_contrast_clips, "contrast_tau": args.dit_contrast_tau,
                            "contrast_kinds": list(args.dit_contrast_kinds), "contrast_sigma": args.dit_contrast_sigma,
                            "sigma_min": args.dit_sigma_min, "sigma_max": args.dit_sigma_max,
@@ -1149,6 +1246,8 @@ def stage_dit(args):
         if mask_opt is not None and step < mask_warm_until:  # a fresh read-out learning alone: no warm-up
             for g in mask_opt.param_groups:
                 g["lr"] = MASK_AUX_LR
+        if ground is not None:
+            ground.active = True  # keep this forward's cross-attention maps
         with autocast(dev, args.bf16):
             ctx = encode_text(t5, ids, mask)
             pred = dit(xt, sigma * 1000.0, ctx, seq_len(dit, xt))
@@ -1172,6 +1271,14 @@ def stage_dit(args):
             parts["loss_mask"], parts["mask_iou"] = mask_loss.item(), iou.item()
             if gacc is not None:
                 parts["mask_group_acc"] = gacc.item()
+        if ground is not None:
+            grow = group_cover[torch.from_numpy(idx).to(dev)] if torch.is_tensor(group_cover) else torch.from_numpy(np.asarray(group_cover[idx]))
+            grounded = ground.loss(xt.shape[2:], grow.to(dev).float()[:, :, :xt.shape[2]] / 255, ids)
+            if grounded is not None:
+                loss_ground, parts["attn_share"], bind = grounded
+                parts["loss_ground"] = loss_ground.item()
+                if bind is not None:
+                    parts["attn_bind"] = bind
         if obj_masks is None:
             w = torch.ones_like(err[:, :1])
         else:
@@ -1188,6 +1295,8 @@ def stage_dit(args):
         loss = (err * w).mean() / w.mean()
         if mask_loss is not None:
             loss = loss + args.dit_mask_aux * mask_loss
+        if ground is not None and grounded is not None:
+            loss = loss + args.dit_attn_ground * loss_ground
         if aux is not None:
             got = aux(ctx, ids)
             if got is not None:
@@ -1714,6 +1823,10 @@ def main(argv):
                     help="dit: --dit-mask-aux also reads out each named object's own outline (RUN/group_cover.npy, in "
                          "caption order): which object of the prompt a token shows, for binding each its colour")
     ap.add_argument("--dit-mask-aux-block", type=int, default=3, help="dit: the block (from 0) whose output --dit-mask-aux reads")
+    ap.add_argument("--dit-attn-ground", type=float, default=0.0,
+                    help="dit: weight of the cross-attention grounding loss (AttnGround): a named object's shape word and "
+                         "the colour word before it should draw their attention from the tokens that object covers "
+                         "(RUN/group_cover.npy; 0: off)")
     ap.add_argument("--dit-sigma-max", type=float, default=1.0,
                     help="dit: train only at noise levels below this (the shifted draw cut there): a Wan 2.2-style "
                          "low-noise expert, e.g. 0.9 for an expert switched in at 0.875 (1: every level)")

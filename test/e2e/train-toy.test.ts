@@ -416,6 +416,68 @@ describe.skipIf(skip !== null)(skip ?? "train_toy.py, every stage at toy scale",
     ).toMatch(/tau 0.05, binding swaps, at sigma >= 0.7/);
   });
 
+  it("--dit-attn-ground: which words name which object, and the share of their attention inside it", () => {
+    const code = [
+      "import sys, json, torch",
+      "sys.path.insert(0, 'reference'); sys.path.insert(0, 'training')",
+      "import train_toy as tt",
+      "from wan_model import WanModel",
+      "torch.manual_seed(0)",
+      "tok = 'training/tokenizer.json'",
+      "ix = {w: i for i, (w, _) in enumerate(json.load(open(tok))['model']['vocab'])}",
+      "cfg = dict(tt.DIT_CONFIG, num_layers=2)",
+      "dit = WanModel(**cfg).eval()",
+      "g = tt.AttnGround(dit, tok)",
+      "caps = ['a red ball and a blue star', 'two green rings spin']",
+      "ids = torch.zeros(2, 32, dtype=torch.long)",
+      "for r, c in enumerate(caps):",
+      "    row = [ix['\u2581' + w] for w in c.split()] + [1]",
+      "    ids[r, :len(row)] = torch.tensor(row)",
+      "wg = g.word_groups(ids)",
+      "print(*wg[0, :7].tolist()); print(*wg[1, :5].tolist())",
+      "# group covers [B, 3, F=5, 32, 32]: clip 0: group 0 on the left half, group 1 on the right; clip 1: group 0 top rows",
+      "gt = torch.zeros(2, 3, 5, 32, 32)",
+      "gt[0, 0, :, :, :16] = 1; gt[0, 1, :, :, 16:] = 1; gt[1, 0, :, :8] = 1",
+      "# a real forward keeps one map per block: [B, S, 32], rows summing to 1",
+      "x = torch.randn(2, 16, 5, 16, 16)",
+      "g.active = True",
+      "with torch.no_grad():",
+      "    dit(x, torch.full((2,), 500.0), torch.randn(2, 32, cfg['text_dim']), tt.seq_len(dit, x))",
+      "print(len(g.probs), tuple(g.probs[0].shape), round(float(g.probs[0].sum(-1).mean()), 4))",
+      "loss, share, bind = g.loss((5, 16, 16), gt, ids)",
+      "print(round(float(loss), 3) > 0, 0 < share < 1)",
+      "# made-up maps: every word attended only from its own object's tokens -> loss 0, share 1, bind 1",
+      "S = 5 * 8 * 8",
+      "cov = torch.nn.functional.avg_pool3d(gt, (1, 4, 4)).flatten(2)  # [B, 3, S]",
+      "p = torch.full((2, S, 32), 1e-12)",
+      "for r in range(2):",
+      "    for t in range(32):",
+      "        k = int(wg[r, t])",
+      "        if k >= 0:",
+      "            p[r, :, t] = cov[r, k]",
+      "g.probs = [p]",
+      "loss, share, bind = g.loss((5, 16, 16), gt, ids)",
+      "print(round(float(loss), 4), round(share, 4), round(bind, 4))",
+      "# ... and from the other object's tokens (clip 0): its words' share 0, bind -1; clip 1 alone -> its share 1",
+      "p0 = p.clone(); p0[0, :, 1:3] = cov[0, 1].unsqueeze(1); p0[0, :, 5:7] = cov[0, 0].unsqueeze(1)",
+      "g.probs = [p0]",
+      "loss, share, bind = g.loss((5, 16, 16), gt, ids)",
+      "print(round(float(loss), 4), round(share, 4), round(bind, 4))",
+      "# a dropped prompt (EOS only) names nothing",
+      "g.probs = [p]",
+      "print(g.loss((5, 16, 16), gt, torch.tensor([[1] + [0] * 31] * 2)))",
+    ];
+    expect(python(code).split("\n")).toEqual([
+      "-1 0 0 -1 -1 1 1", // "a red ball and a blue star": colour and shape words, by object
+      "-1 0 0 -1 -1", // "two green rings spin": one group
+      "2 (2, 320, 32) 1.0", // a real forward: each block's map, each token's softmax over the prompt
+      "True True",
+      "0.0 1.0 1.0", // every word attended from its own object's tokens only
+      "0.6667 0.3333 -1.0", // clip 0's four words from the other object's: (1 - 0)^2 each
+      "None", // a dropped prompt names nothing
+    ]);
+  });
+
   it("--dit-mask-aux: object_cover averages frames and pixels (per group too); its read-out lays tokens' sub-cells out in place", () => {
     const code = [
       "import sys, types, numpy as np, torch",
@@ -510,6 +572,9 @@ describe.skipIf(skip !== null)(skip ?? "train_toy.py, every stage at toy scale",
     expect(trainFails("maskaux", "dit", "--steps", "22", ...opts, ...g)).toMatch(
       /--dit-mask-aux-groups needs .*group_cover\.npy/,
     );
+    expect(trainFails("maskaux", "dit", "--steps", "22", ...opts, "--dit-attn-ground", "0.1")).toMatch(
+      /--dit-attn-ground needs .*group_cover\.npy/,
+    );
     copyFileSync(join(run, "group_cover.npy"), join(dir, "group_cover.npy"));
     expect(trainIn("maskaux", "dit", "--steps", "40", ...opts, ...g)).toMatch(
       /reads 0 named objects, this one 3: a fresh read-out\n.*, and each of up to 3 named objects'\n[\s\S]*dit: 40 steps/,
@@ -542,6 +607,22 @@ describe.skipIf(skip !== null)(skip ?? "train_toy.py, every stage at toy scale",
       expect(r.always_first).toBeCloseTo(16 / 24, 4); // first object's cells over both objects'
       expect(r.accuracy).toBeGreaterThanOrEqual(0);
       expect(r.accuracy).toBeLessThanOrEqual(1);
+    }
+    // --dit-attn-ground trains with the grounding loss and logs it, with the words' share inside
+    // their object and (clip 0 now shows two) how much more inside their own than the other.
+    expect(trainIn("maskaux", "dit", "--steps", "60", ...opts, ...g, "--dit-attn-ground", "0.1")).toMatch(
+      /attention grounding: weight 0.1, every block's cross-attention\n[\s\S]*dit: 60 steps/,
+    );
+    const ground = readFileSync(join(dir, "dit.log.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { step: number; loss_ground?: number; attn_share?: number })
+      .filter((r) => r.step > 40);
+    expect(ground).toHaveLength(2);
+    for (const r of ground) {
+      expect(r.loss_ground).toBeGreaterThan(0);
+      expect(r.attn_share).toBeGreaterThan(0);
+      expect(r.attn_share).toBeLessThan(1);
     }
   });
 
