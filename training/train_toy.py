@@ -1547,8 +1547,9 @@ def stage_readout(args):
     level: on clips that show two or more of them (every 7th of the run's clips that do, up to
     --count), the share of cells mostly one object's that the read-out gives to that object,
     against always answering the first named object (the level of tokens that carry nothing of
-    which object they show). Reads the checkpoint's raw DiT weights (the read-out trained on
-    them) and writes RUN/readout.json."""
+    which object they show); and AttnGround's attn_share and attn_bind on those clips (whether
+    the objects' words draw their attention from their own object's tokens). Reads the
+    checkpoint's raw DiT weights (the read-out trained on them) and writes RUN/readout.json."""
     dev = device_of(args)
     ckpt = os.path.join(args.run, "dit.pt")
     if not os.path.exists(ckpt):
@@ -1568,6 +1569,7 @@ def stage_readout(args):
     t5.load_state_dict(st["t5"])
     aux = MaskAux(dit, saved["block"], saved["groups"]).to(dev).eval()
     aux.head.load_state_dict(saved["head"])
+    ground = AttnGround(dit, args.tokenizer)  # where the objects' words draw their attention from
     lat = np.load(os.path.join(args.run, "latents.npy"), mmap_mode="r")
     cover = np.load(group_path, mmap_mode="r")
     meta = json.load(open(os.path.join(args.run, "latents.json")))
@@ -1599,15 +1601,24 @@ def stage_readout(args):
             g = torch.Generator(device=dev).manual_seed(args.seed)
             xt = (1 - sigma) * x0 + sigma * torch.randn(x0.shape, generator=g, device=dev)
             hits = cells = 0
+            shares, binds = [], []
             for b in range(0, len(idx), 8):
                 sl = slice(b, b + 8)
+                ground.active = True
                 dit(xt[sl], torch.full((len(xt[sl]),), sigma * 1000.0, device=dev), ctx[sl], seq_len(dit, xt))
                 logits = aux.logits(xt.shape[2:])[:, 1:]
                 aux.hidden = None
                 mostly = top[sl] > 0.5
                 hits += int((logits.argmax(dim=1) == which[sl])[mostly].sum())
                 cells += int(mostly.sum())
-            rows.append({"sigma": sigma, "accuracy": round(hits / max(cells, 1), 4), "always_first": first})
+                grounded = ground.loss(xt.shape[2:], gt[sl], ids[sl])
+                if grounded is not None:
+                    shares.append(grounded[1])
+                    if grounded[2] is not None:
+                        binds.append(grounded[2])
+            rows.append({"sigma": sigma, "accuracy": round(hits / max(cells, 1), 4), "always_first": first,
+                         "attn_share": round(float(np.mean(shares)), 4) if shares else None,
+                         "attn_bind": round(float(np.mean(binds)), 4) if binds else None})
             print(json.dumps(rows[-1]), flush=True)
     json.dump({"checkpoint_step": st["step"], "block": saved["block"], "clips": len(idx), "rows": rows},
               open(os.path.join(args.run, "readout.json"), "w"), indent=1)

@@ -600,13 +600,17 @@ describe.skipIf(skip !== null)(skip ?? "train_toy.py, every stage at toy scale",
       /readout: 1 clips showing 2\+ named objects, block 3's read-out at step 40/,
     );
     const readout = JSON.parse(readFileSync(join(dir, "readout.json"), "utf8")) as {
-      rows: { sigma: number; accuracy: number; always_first: number }[];
+      rows: { sigma: number; accuracy: number; always_first: number; attn_share: number; attn_bind: number }[];
     };
     expect(readout.rows.map((r) => r.sigma)).toEqual([0.95, 0.9, 0.8, 0.6, 0.4]);
     for (const r of readout.rows) {
       expect(r.always_first).toBeCloseTo(16 / 24, 4); // first object's cells over both objects'
       expect(r.accuracy).toBeGreaterThanOrEqual(0);
       expect(r.accuracy).toBeLessThanOrEqual(1);
+      // where the objects' words draw their attention from (AttnGround): a share, and own - others'
+      expect(r.attn_share).toBeGreaterThan(0);
+      expect(r.attn_share).toBeLessThan(1);
+      expect(Math.abs(r.attn_bind)).toBeLessThan(1);
     }
     // --dit-attn-ground trains with the grounding loss and logs it, with the words' share inside
     // their object and (clip 0 now shows two) how much more inside their own than the other.
