@@ -824,12 +824,20 @@ class MaskAux(nn.Module):
         if self.groups:
             wg = w.unsqueeze(1).expand_as(group_target)
             bce = bce + F.binary_cross_entropy_with_logits(logits[:, 1:], group_target, weight=wg, reduction="sum") / wg.sum()
-            with torch.no_grad():  # on clips showing 2+ named objects (else "the first" is always right)
-                top, which = group_target.max(dim=1)
-                multi = (group_target.amax(dim=(2, 3, 4)) > 0.5).sum(dim=1) >= 2  # [B]
-                cells = (top > 0.5) & multi.view(-1, 1, 1, 1)
-                acc = (logits[:, 1:].argmax(dim=1) == which)[cells].float().mean() if bool(cells.any()) else None
+            with torch.no_grad():
+                hits, cells = group_hits(logits[:, 1:], group_target)
+                acc = hits / cells if cells else None
         return bce, iou, acc
+
+
+def group_hits(group_logits, group_target):
+    """The named-object read-out's cells right: group_logits, group_target [B, groups, F, 2H, 2W]
+    -> (cells mostly one object's whose largest logit is that object's, such cells), over the
+    clips showing two or more named objects (with one, "the first" is always right)."""
+    top, which = group_target.max(dim=1)
+    multi = (group_target.amax(dim=(2, 3, 4)) > 0.5).sum(dim=1) >= 2  # [B]
+    cells = (top > 0.5) & multi.view(-1, 1, 1, 1)
+    return int((group_logits.argmax(dim=1) == which)[cells].sum()), int(cells.sum())
 
 
 class AttnGround:
@@ -1254,7 +1262,10 @@ def stage_dit(args):
         diff = pred.float() - target
         err = diff ** 2
         parts = {}
-        mask_loss = None
+        mask_loss = gtarget = None
+        if group_cover is not None:  # each named object's cover, for --dit-mask-aux-groups and --dit-attn-ground
+            grow = group_cover[torch.from_numpy(idx).to(dev)] if torch.is_tensor(group_cover) else torch.from_numpy(np.asarray(group_cover[idx]))
+            gtarget = grow.to(dev).float()[:, :, :xt.shape[2]] / 255  # [Bs, groups, F, 2H, 2W]
         if mask_aux is not None:  # before any other forward replaces the kept hidden state
             crow = cover[torch.from_numpy(idx).to(dev)] if torch.is_tensor(cover) else torch.from_numpy(np.asarray(cover[idx]))
             ctarget = crow.to(dev).float()[:, :xt.shape[2]] / 255  # [Bs, F, 2H, 2W]
@@ -1262,18 +1273,13 @@ def stage_dit(args):
             near = F.max_pool2d(ctarget.flatten(0, 1).unsqueeze(1), 3, stride=1, padding=1).view_as(ctarget) > 0
             # A fresh read-out first learns alone for MASK_AUX_WARM steps, so that its first
             # gradients into the blocks are not a random head's.
-            gtarget = None
-            if group_cover is not None:
-                grow = group_cover[torch.from_numpy(idx).to(dev)] if torch.is_tensor(group_cover) else torch.from_numpy(np.asarray(group_cover[idx]))
-                gtarget = grow.to(dev).float()[:, :, :xt.shape[2]] / 255  # [Bs, groups, F, 2H, 2W]
             mask_loss, iou, gacc = mask_aux(xt.shape[2:], ctarget, 1 + 4 * near.float(), detach=step < mask_warm_until,
                                             group_target=gtarget)
             parts["loss_mask"], parts["mask_iou"] = mask_loss.item(), iou.item()
             if gacc is not None:
                 parts["mask_group_acc"] = gacc.item()
         if ground is not None:
-            grow = group_cover[torch.from_numpy(idx).to(dev)] if torch.is_tensor(group_cover) else torch.from_numpy(np.asarray(group_cover[idx]))
-            grounded = ground.loss(xt.shape[2:], grow.to(dev).float()[:, :, :xt.shape[2]] / 255, ids)
+            grounded = ground.loss(xt.shape[2:], gtarget, ids)
             if grounded is not None:
                 loss_ground, parts["attn_share"], bind = grounded
                 parts["loss_ground"] = loss_ground.item()
@@ -1606,11 +1612,9 @@ def stage_readout(args):
                 sl = slice(b, b + 8)
                 ground.active = True
                 dit(xt[sl], torch.full((len(xt[sl]),), sigma * 1000.0, device=dev), ctx[sl], seq_len(dit, xt))
-                logits = aux.logits(xt.shape[2:])[:, 1:]
+                right, counted = group_hits(aux.logits(xt.shape[2:])[:, 1:], gt[sl])
                 aux.hidden = None
-                mostly = top[sl] > 0.5
-                hits += int((logits.argmax(dim=1) == which[sl])[mostly].sum())
-                cells += int(mostly.sum())
+                hits, cells = hits + right, cells + counted
                 grounded = ground.loss(xt.shape[2:], gt[sl], ids[sl])
                 if grounded is not None:
                     shares.append(grounded[1])
