@@ -826,7 +826,7 @@ class MaskAux(nn.Module):
             bce = bce + F.binary_cross_entropy_with_logits(logits[:, 1:], group_target, weight=wg, reduction="sum") / wg.sum()
             with torch.no_grad():
                 hits, cells = group_hits(logits[:, 1:], group_target)
-                acc = hits / cells if cells else None
+                acc = torch.tensor(hits / cells) if cells else None
         return bce, iou, acc
 
 
