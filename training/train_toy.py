@@ -24,6 +24,8 @@ run's steps and the totals.
 """
 
 import argparse
+import collections
+import itertools
 import json
 import math
 import os
@@ -840,6 +842,9 @@ def group_hits(group_logits, group_target):
     return int((group_logits.argmax(dim=1) == which)[cells].sum()), int(cells.sum())
 
 
+Grounded = collections.namedtuple("Grounded", "loss share bind bind_any")
+
+
 class AttnGround:
     """--dit-attn-ground: grounds the objects' words in the DiT's cross-attention, as TokenCompose
     grounds a UNet's noun tokens in their segmentation masks. The colour words say nothing of
@@ -849,11 +854,18 @@ class AttnGround:
     prompt, mean over heads), the share from the tokens that object covers (group_cover, pooled
     to the token grid) should be 1. Loss (1 - share)^2, mean over those words and every block.
     Group g is the caption's g-th shape word (the renderer's group: the noun phrase's place).
-    Hooks every block's cross-attention; recomputes its q and k (cheap: 32 keys)."""
+    Hooks every block's cross-attention; recomputes its q and k (cheap: 32 keys).
 
-    def __init__(self, dit, tokenizer_path, path=WORD_CLASSES):
+    any_order (--dit-attn-ground-any-order): on each clip the objects may take the groups' words
+    in whichever order fits the maps best (the order with the least loss over all blocks), so
+    the loss asks only that different objects draw different noun phrases' words. The world lays
+    objects out in caption order and the DiT has no absolute place, so at high noise it cannot
+    tell which object is the first named; the evaluator, too, matches objects by colour."""
+
+    def __init__(self, dit, tokenizer_path, path=WORD_CLASSES, any_order=False):
         self.patch = tuple(dit.patch_size)
         self.shape_ids, self.colour_ids = (class_ids(tokenizer_path, c, path) for c in ("shape", "colour"))
+        self.any_order = any_order
         self.active = False  # only the main forward of a step is grounded (not --dit-contrast's)
         self.probs = []
         for block in dit.blocks:
@@ -886,39 +898,47 @@ class AttnGround:
 
     def loss(self, grid, group_target, ids):
         """grid: the latents' [F, H, W]; group_target [B, groups, F, 2H, 2W] each named object's
-        cover; ids [B, L] the prompts (a dropped prompt names nothing) -> (loss, the mean share,
-        and over the clips of 2+ objects, the mean share inside a word's own object less inside
-        the others', or None), or None when no word names an object shown. Clears the kept maps."""
+        cover; ids [B, L] the prompts (a dropped prompt names nothing) -> Grounded(loss, the mean
+        share in the loss's order, and over the clips of 2+ objects the mean share inside a word's
+        own object less inside the others', in caption order (bind) and in each clip's best order
+        (bind_any); None without such clips), or None when no word names an object shown. Clears
+        the kept maps."""
         probs, self.probs, self.active = self.probs, [], False
         pt, ph, pw = self.patch
         f, h, w = grid[0] // pt, grid[1] // ph, grid[2] // pw
-        G = group_target.shape[1]
+        B, G = group_target.shape[:2]
         # [B, G, F, 2H, 2W] -> [B, G, S]: each token's covered share (2ph x 2pw cells a token)
         cov = F.avg_pool3d(group_target[:, :, :grid[0]], (pt, 2 * ph, 2 * pw)).flatten(2)
         wg = self.word_groups(ids)  # [B, L]
         onehot = (wg.unsqueeze(1) == torch.arange(G, device=ids.device).view(1, G, 1)).float()  # [B, G, L]
         shown = cov.sum(dim=2) > 0  # [B, G]
-        sel = onehot * shown.unsqueeze(2).float()  # the words whose object is in the clip
-        if not bool(sel.any()):
+        words = (onehot * shown.unsqueeze(2).float()).sum(dim=1)  # [B, L]: 1 for a word whose object is shown
+        if not bool(words.any()):
             return None
-        total = share_sum = 0
-        own_less_other = []
-        multi = shown.sum(dim=1) >= 2  # [B]
+        # orders[k, g]: the object whose tokens group g's words are measured in (order 0: caption order)
+        orders = torch.tensor(list(itertools.permutations(range(G))), device=ids.device)
+        owns, totals = [], []
         for p in probs:
             p = p[:, :f * h * w]  # [B, S, L] (padding tokens dropped)
             inside = torch.einsum("bgs,bsl->bgl", cov, p) / p.sum(dim=1).clamp_min(1e-9).unsqueeze(1)  # [B, G, L]
-            own = (inside * onehot).sum(dim=1)  # [B, L]: each word's share inside its own object
-            total = total + ((1 - own) ** 2 * sel.sum(dim=1)).sum() / sel.sum()
-            with torch.no_grad():
-                share_sum += float((own * sel.sum(dim=1)).sum() / sel.sum())
-                if bool(multi.any()):
-                    other = (inside * (1 - onehot) * shown.unsqueeze(2).float()).sum(dim=1)  # [B, L]
-                    m = sel.sum(dim=1) * multi.view(-1, 1).float()
-                    if bool(m.any()):
-                        own_less_other.append(float(((own - other) * m).sum() / m.sum()))
+            owns.append((inside[:, orders] * onehot.unsqueeze(1)).sum(dim=2))  # [B, K, L]
+            totals.append(inside.sum(dim=1))  # [B, L]: inside any object (the others' are 0 where not shown)
+        err = sum(((1 - own) ** 2 * words.unsqueeze(1)).sum(dim=2) for own in owns)  # [B, K]
+        best = err.detach().argmin(dim=1)  # [B]
+        rows = torch.arange(B, device=ids.device)
+        order = best if self.any_order else torch.zeros_like(best)
         n = len(probs)
-        bind = sum(own_less_other) / len(own_less_other) if own_less_other else None
-        return total / n, share_sum / n, bind
+        loss = err[rows, order].sum() / words.sum() / n
+        with torch.no_grad():
+            share = sum(float((own[rows, order] * words).sum() / words.sum()) for own in owns) / n
+            m = words * (shown.sum(dim=1) >= 2).view(-1, 1).float()  # the words of clips showing 2+ objects
+            bind = bind_any = None
+            if bool(m.any()):
+                def own_less_other(k):
+                    return sum(float(((2 * own[rows, k] - total) * m).sum() / m.sum())
+                               for own, total in zip(owns, totals)) / n
+                bind, bind_any = own_less_other(torch.zeros_like(best)), own_less_other(best)
+        return Grounded(loss, share, bind, bind_any)
 
 
 def binding_swap(row, shape_ids, colour_ids):
@@ -1151,8 +1171,9 @@ def stage_dit(args):
             raise SystemExit(f"--dit-attn-ground needs {group_path}: run `train_toy.py masks --run {args.run}` first")
         if group_cover is None:
             group_cover = np.load(group_path, mmap_mode="r")
-        ground = AttnGround(dit, args.tokenizer)
-        print(f"attention grounding: weight {args.dit_attn_ground:g}, every block's cross-attention", flush=True)
+        ground = AttnGround(dit, args.tokenizer, any_order=args.dit_attn_ground_any_order)
+        print(f"attention grounding: weight {args.dit_attn_ground:g}, every block's cross-attention"
+              + (", the objects in any order" if args.dit_attn_ground_any_order else ""), flush=True)
     lat = np.load(os.path.join(args.run, "latents.npy"), mmap_mode="r")
     mask_path = os.path.join(args.run, "latent_masks.npy")
     obj_masks = np.load(mask_path, mmap_mode="r") if os.path.exists(mask_path) and args.dit_obj_weight > 0 else None
@@ -1207,6 +1228,7 @@ def stage_dit(args):
                            "text_aux": args.dit_text_aux, "contrast": args.dit_contrast, "multi_weight": args.dit_multi_weight,
                            "mask_aux": args.dit_mask_aux, "mask_aux_block": args.dit_mask_aux_block,
                            "mask_aux_groups": args.dit_mask_aux_groups, "attn_ground": args.dit_attn_ground,
+                           "attn_ground_any_order": args.dit_attn_ground_any_order,
                            "contrast_clips": args.dit_contrast_clips, "contrast_tau": args.dit_contrast_tau,
                            "contrast_kinds": list(args.dit_contrast_kinds), "contrast_sigma": args.dit_contrast_sigma,
                            "sigma_min": args.dit_sigma_min, "sigma_max": args.dit_sigma_max,
@@ -1281,10 +1303,10 @@ def stage_dit(args):
         if ground is not None:
             grounded = ground.loss(xt.shape[2:], gtarget, ids)
             if grounded is not None:
-                loss_ground, parts["attn_share"], bind = grounded
+                loss_ground, parts["attn_share"] = grounded.loss, grounded.share
                 parts["loss_ground"] = loss_ground.item()
-                if bind is not None:
-                    parts["attn_bind"] = bind
+                if grounded.bind is not None:
+                    parts["attn_bind"], parts["attn_bind_any"] = grounded.bind, grounded.bind_any
         if obj_masks is None:
             w = torch.ones_like(err[:, :1])
         else:
@@ -1554,7 +1576,8 @@ def stage_readout(args):
     --count), the share of cells mostly one object's that the read-out gives to that object,
     against always answering the first named object (the level of tokens that carry nothing of
     which object they show); and AttnGround's attn_share and attn_bind on those clips (whether
-    the objects' words draw their attention from their own object's tokens). Reads the
+    the objects' words draw their attention from their own object's tokens; attn_bind_any: from
+    one object each, in whichever order fits the clip best). Reads the
     checkpoint's raw DiT weights (the read-out trained on them) and writes RUN/readout.json."""
     dev = device_of(args)
     ckpt = os.path.join(args.run, "dit.pt")
@@ -1607,7 +1630,7 @@ def stage_readout(args):
             g = torch.Generator(device=dev).manual_seed(args.seed)
             xt = (1 - sigma) * x0 + sigma * torch.randn(x0.shape, generator=g, device=dev)
             hits = cells = 0
-            shares, binds = [], []
+            shares, binds, binds_any = [], [], []
             for b in range(0, len(idx), 8):
                 sl = slice(b, b + 8)
                 ground.active = True
@@ -1617,12 +1640,14 @@ def stage_readout(args):
                 hits, cells = hits + right, cells + counted
                 grounded = ground.loss(xt.shape[2:], gt[sl], ids[sl])
                 if grounded is not None:
-                    shares.append(grounded[1])
-                    if grounded[2] is not None:
-                        binds.append(grounded[2])
+                    shares.append(grounded.share)
+                    if grounded.bind is not None:
+                        binds.append(grounded.bind)
+                        binds_any.append(grounded.bind_any)
             rows.append({"sigma": sigma, "accuracy": round(hits / max(cells, 1), 4), "always_first": first,
                          "attn_share": round(float(np.mean(shares)), 4) if shares else None,
-                         "attn_bind": round(float(np.mean(binds)), 4) if binds else None})
+                         "attn_bind": round(float(np.mean(binds)), 4) if binds else None,
+                         "attn_bind_any": round(float(np.mean(binds_any)), 4) if binds_any else None})
             print(json.dumps(rows[-1]), flush=True)
     json.dump({"checkpoint_step": st["step"], "block": saved["block"], "clips": len(idx), "rows": rows},
               open(os.path.join(args.run, "readout.json"), "w"), indent=1)
@@ -1842,6 +1867,10 @@ def main(argv):
                     help="dit: weight of the cross-attention grounding loss (AttnGround): a named object's shape word and "
                          "the colour word before it should draw their attention from the tokens that object covers "
                          "(RUN/group_cover.npy; 0: off)")
+    ap.add_argument("--dit-attn-ground-any-order", action="store_true",
+                    help="dit: --dit-attn-ground lets each clip's objects take the noun phrases' words in whichever "
+                         "order fits best (only that different objects draw different phrases' words): the DiT "
+                         "cannot tell which object is the first named at high noise, and the evaluator matches by colour")
     ap.add_argument("--dit-sigma-max", type=float, default=1.0,
                     help="dit: train only at noise levels below this (the shifted draw cut there): a Wan 2.2-style "
                          "low-noise expert, e.g. 0.9 for an expert switched in at 0.875 (1: every level)")
