@@ -62,6 +62,13 @@ const dirA: number | null | undefined = a.direction?.accuracy;
 const dirB: number | null | undefined = b.direction?.accuracy;
 if (dirA != null && dirB != null)
   lines.push(`  direction  ${pct(dirB - dirA)} points (report-only: A ${acc(dirA)}%, B ${acc(dirB)}%)`);
+// Report-only binding (prompts of 2+ colours showing every one); older reports have none.
+const bindA: { correct: number; total: number; accuracy: number | null } | undefined = a.binding;
+const bindB: { correct: number; total: number; accuracy: number | null } | undefined = b.binding;
+if (bindA?.accuracy != null && bindB?.accuracy != null)
+  lines.push(
+    `  binding    ${pct(bindB.accuracy - bindA.accuracy)} points (report-only, every named colour shown: A ${bindA.correct}/${bindA.total}, B ${bindB.correct}/${bindB.total})`,
+  );
 for (const [g, d] of Object.entries(c.groups))
   lines.push(
     `  ${g}: ${d.pairs} prompts, mean score A ${d.a.toFixed(3)}, B ${d.b.toFixed(3)}, B − A ${d.meanDiff >= 0 ? "+" : ""}${d.meanDiff.toFixed(3)} ± ${d.standardError.toFixed(3)}`,

@@ -277,6 +277,10 @@ ${pct(oneObject.direction.accuracy)}. Where not: ${formatMisses({ ...report.dire
 ("none": moved less than 0.1 heights). The motion row reads a move that also grows or shrinks as
 grow or shrink, so it is the stricter of the two.
 
+Binding (report-only, not in overall): of the ${report.binding.total} prompts naming objects of two or more
+different colours, ${report.binding.correct} (${pct(report.binding.accuracy)}) showed every named colour. The colour row
+gives a clip whose objects all took one of two named colours half marks; this row gives it none.
+
 Object size wobble (median over detected objects of the mean |residual| of ln(area) about its
 trend over the clip; rendered truth ≈ 0.006, the VAE alone ≈ 0.03; a steady grow or move scores 0): ${wobble(report)}${columns.map((c) => `, ${c.label} ${wobble(c.report)}`).join("")}.
 An object redrawn at another size each frame has a first-to-last area ratio the evaluator reads

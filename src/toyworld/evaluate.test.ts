@@ -76,6 +76,13 @@ describe("evaluator", () => {
     expect(captions.direction.accuracy!).toBeGreaterThanOrEqual(0.95);
     expect(full.direction.total).toBeLessThanOrEqual(moving);
     expect(full.direction.total).toBeGreaterThan(0.8 * moving); // groups of two alike count once
+    // Report-only binding: prompts naming objects of two or more colours, every colour shown.
+    const coloured = samples.filter((s) => new Set(s.scene.objects.map((o) => o.colour)).size >= 2).length;
+    console.log(`ground truth, binding: ${full.binding.correct}/${full.binding.total}`);
+    expect(full.binding.total).toBe(coloured);
+    expect(coloured).toBeGreaterThan(20);
+    expect(full.binding.accuracy!).toBeGreaterThanOrEqual(0.95);
+    expect(captions.binding.accuracy!).toBeGreaterThanOrEqual(0.95);
   });
 
   it("scores mismatched pairs (video i, caption j) near chance", () => {
@@ -95,6 +102,9 @@ describe("evaluator", () => {
     expect(r.direction.total).toBeGreaterThan(50);
     expect(r.direction.accuracy!).toBeLessThan(0.25);
     expect(r.direction.misses.reduce((n, m) => n + m.count, 0)).toBe(r.direction.total - r.direction.correct);
+    // Binding by chance: every one of two or three named colours on another scene's objects.
+    expect(r.binding.total).toBeGreaterThan(20);
+    expect(r.binding.accuracy!).toBeLessThan(0.1);
     // Misses: what was detected where a check failed. Video i was scored against scene i+1's
     // attributes, so each failed background check detected video i's own background.
     const expected = new Map<string, number>();

@@ -14,7 +14,10 @@
  * prompt names a move in a direction ("drifts left"), whether its objects' net displacement
  * points that way (the compass sector of at least MOVE_MIN frame heights), whatever their size
  * did on the way. The motion check reads an object that also grows or shrinks as grow or shrink;
- * this one asks only the issue's "motion direction" question.
+ * this one asks only the issue's "motion direction" question. Also report-only: binding, for
+ * prompts naming objects of two or more different colours, whether every named colour was found
+ * (each group's colour check passed); a clip whose objects all took one of the named colours
+ * passes half its colour checks but fails this.
  */
 import type { RgbFrame } from "../media/frames.ts";
 import { analyzeVideo, type DetectedObject, type VideoAnalysis } from "./analyze.ts";
@@ -237,6 +240,11 @@ export interface EvaluationReport {
    * direction, how many went that way, size change or not (VideoEvaluation.directions).
    */
   readonly direction: Pick<AttributeAccuracy, "correct" | "total" | "accuracy" | "misses">;
+  /**
+   * Report-only (not in `overall`): of the prompts naming objects of two or more different
+   * colours, how many showed every named colour (see the file comment).
+   */
+  readonly binding: Pick<AttributeAccuracy, "correct" | "total" | "accuracy">;
   /** Mean of the per-video scores. */
   readonly meanScore: number | null;
   readonly quality: {
@@ -309,10 +317,15 @@ export function aggregate(evals: readonly VideoEvaluation[], ids?: readonly stri
   const dirMisses = new Map<string, number>();
   for (const d of dirs)
     if (!d.correct) dirMisses.set(d.detected ?? "no object", (dirMisses.get(d.detected ?? "no object") ?? 0) + 1);
+  const bound = evals
+    .map((e) => e.checks.filter((c) => c.attribute === "colour"))
+    .filter((cs) => new Set(cs.map((c) => c.expected)).size >= 2);
+  const boundRight = bound.filter((cs) => cs.every((c) => c.correct)).length;
   return {
     count: evals.length,
     attributes,
     overall: total ? correct / total : null,
+    binding: { correct: boundRight, total: bound.length, accuracy: bound.length ? boundRight / bound.length : null },
     direction: {
       correct: dirRight,
       total: dirs.length,
