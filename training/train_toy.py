@@ -941,6 +941,70 @@ class AttnGround:
         return Grounded(loss, share, bind, bind_any)
 
 
+Coloured = collections.namedtuple("Coloured", "loss err swap")
+
+
+class ColourBind:
+    """--dit-colour-bind: the evaluator's colour criterion as a training signal. The DiT's
+    estimate of the clean latents at this step (x0 = x_t - sigma * v, normalised latents) is
+    taken through the linear preview map (rgb = weight . z + bias per latent cell, fit_preview)
+    and averaged over each named object's cover (group_cover pooled to the latent grid); the
+    same average of the true latents is that object's colour. Loss: the squared rgb distance
+    between the two, mean over the objects shown, in each clip's best order of the objects
+    (the permutation with the least loss), so that a clip whose two objects take each other's
+    colours costs nothing (the evaluator matches objects by colour) but one whose objects both
+    take one colour (the fourteenth release's usual failure on two-colour prompts) does. Unlike
+    the flow-matching loss, whose optimum at high noise is the average of the possible
+    outcomes, the best-order distance rewards committing each object to a different colour.
+    Only clips noised at least sigma_min, whose prompt was kept, with an object shown."""
+
+    def __init__(self, preview, dev, sigma_min=0.0):
+        self.weight = torch.tensor(preview["weight"], device=dev, dtype=torch.float32)  # [3, C]
+        self.bias = torch.tensor(preview["bias"], device=dev, dtype=torch.float32)  # [3]
+        self.sigma_min = sigma_min
+
+    def colours(self, z, cover):
+        """z [B, C, F, H, W] normalised latents, cover [B, G, F, H, W] (0..1) -> [B, G, 3] each
+        object's mean preview colour (0 where it covers nothing)."""
+        rgb = torch.einsum("kc,bcfhw->bkfhw", self.weight, z) + self.bias.view(1, -1, 1, 1, 1)
+        tot = cover.sum(dim=(2, 3, 4))  # [B, G]
+        return torch.einsum("bgfhw,bkfhw->bgk", cover, rgb) / tot.clamp_min(1e-6).unsqueeze(2)
+
+    def loss(self, x0_hat, x0, group_target, sigma, keep):
+        """x0_hat, x0 [B, C, F, H, W]; group_target [B, G, F, 2H, 2W] (0..1); sigma [B]; keep [B]
+        bool (the prompt was not dropped) -> Coloured(loss, the mean distance in caption order,
+        the share of clips showing 2+ objects whose best order is not the caption's; None without
+        such clips), or None when no clip qualifies."""
+        F_ = x0.shape[2]
+        cover = F.avg_pool3d(group_target[:, :, :F_], (1, 2, 2))  # [B, G, F, H, W]
+        shown = cover.sum(dim=(2, 3, 4)) >= 0.5  # [B, G]: at least half a latent cell
+        use = keep & (sigma >= self.sigma_min) & shown.any(dim=1)
+        if not bool(use.any()):
+            return None
+        cover, shown = cover[use], shown[use].float()
+        pred = self.colours(x0_hat[use], cover)  # [b, G, 3]
+        with torch.no_grad():
+            true = self.colours(x0[use], cover)
+        G = cover.shape[1]
+        orders = torch.tensor(list(itertools.permutations(range(G))), device=x0.device)  # [K, G]
+        # err[b, k]: mean over shown objects g of |pred_g - true_{order_k(g)}|^2; an order that
+        # sends a shown object to one not shown is not allowed
+        d = ((pred.unsqueeze(2) - true.unsqueeze(1)) ** 2).sum(dim=3)  # [b, G(pred), G(true)]
+        per = d[:, torch.arange(G, device=x0.device).view(1, G), orders]  # [b, K, G]
+        valid = (shown[:, orders] == shown.unsqueeze(1)).all(dim=2)  # [b, K]
+        n = shown.sum(dim=1, keepdim=True)  # [b, 1]
+        err = (per * shown.unsqueeze(1)).sum(dim=2) / n
+        err = torch.where(valid, err, torch.full_like(err, float("inf")))
+        best = err.detach().argmin(dim=1)
+        rows = torch.arange(err.shape[0], device=x0.device)
+        loss = err[rows, best].mean()
+        with torch.no_grad():
+            caption = float(err[:, 0].mean())
+            multi = shown.sum(dim=1) >= 2
+            swap = float((best[multi] != 0).float().mean()) if bool(multi.any()) else None
+        return Coloured(loss, caption, swap)
+
+
 def binding_swap(row, shape_ids, colour_ids):
     """The prompt (token ids) with its objects' colours passed on to the next object: each colour
     word directly before a shape word (the grammar's noun phrase ends "colour noun"; a colour
@@ -1174,6 +1238,16 @@ def stage_dit(args):
         ground = AttnGround(dit, args.tokenizer, any_order=args.dit_attn_ground_any_order)
         print(f"attention grounding: weight {args.dit_attn_ground:g}, every block's cross-attention"
               + (", the objects in any order" if args.dit_attn_ground_any_order else ""), flush=True)
+    colour = None
+    if args.dit_colour_bind > 0:
+        group_path = os.path.join(args.run, "group_cover.npy")
+        if not os.path.exists(group_path):
+            raise SystemExit(f"--dit-colour-bind needs {group_path}: run `train_toy.py masks --run {args.run}` first")
+        if group_cover is None:
+            group_cover = np.load(group_path, mmap_mode="r")
+        colour = ColourBind(fit_preview(args.run), dev, args.dit_colour_bind_sigma)
+        print(f"colour binding: weight {args.dit_colour_bind:g}, each named object's preview colour in its best order, "
+              f"at sigma >= {args.dit_colour_bind_sigma:g}", flush=True)
     lat = np.load(os.path.join(args.run, "latents.npy"), mmap_mode="r")
     mask_path = os.path.join(args.run, "latent_masks.npy")
     obj_masks = np.load(mask_path, mmap_mode="r") if os.path.exists(mask_path) and args.dit_obj_weight > 0 else None
@@ -1229,6 +1303,7 @@ def stage_dit(args):
                            "mask_aux": args.dit_mask_aux, "mask_aux_block": args.dit_mask_aux_block,
                            "mask_aux_groups": args.dit_mask_aux_groups, "attn_ground": args.dit_attn_ground,
                            "attn_ground_any_order": args.dit_attn_ground_any_order,
+                           "colour_bind": args.dit_colour_bind, "colour_bind_sigma": args.dit_colour_bind_sigma,
                            "contrast_clips": args.dit_contrast_clips, "contrast_tau": args.dit_contrast_tau,
                            "contrast_kinds": list(args.dit_contrast_kinds), "contrast_sigma": args.dit_contrast_sigma,
                            "sigma_min": args.dit_sigma_min, "sigma_max": args.dit_sigma_max,
@@ -1325,6 +1400,13 @@ def stage_dit(args):
             loss = loss + args.dit_mask_aux * mask_loss
         if ground is not None and grounded is not None:
             loss = loss + args.dit_attn_ground * loss_ground
+        if colour is not None:
+            coloured = colour.loss(xt - s * pred.float(), x0, gtarget, sigma, ~drop)
+            if coloured is not None:
+                loss = loss + args.dit_colour_bind * coloured.loss
+                parts["loss_colour"], parts["colour_err"] = coloured.loss.item(), coloured.err
+                if coloured.swap is not None:
+                    parts["colour_swap"] = coloured.swap
         if aux is not None:
             got = aux(ctx, ids)
             if got is not None:
@@ -1658,7 +1740,7 @@ def stage_readout(args):
 # ---------------------------------------------------------------------------------------
 # Stage 4: export
 
-def fit_preview(run, vae, dev, n=64):
+def fit_preview(run, n=64):
     """Least-squares rgb ≈ W·z + b between normalised latents and the clip downsampled to the
     latent grid: the cheap preview projection reel shows while sampling."""
     lat = np.load(os.path.join(run, "latents.npy"), mmap_mode="r")
@@ -1768,7 +1850,7 @@ def stage_export(args):
         "latents_std": stats["std"],
         "defaults": {"steps": 20, "shift": args.shift if args.shift is not None else st.get("shift", TRAIN_SHIFT), "guidance": 2.5 if args.guidance is None else args.guidance, "frames": CLIP["frames"], "fps": CLIP["fps"],
                      "sizes": [[CLIP["size"], CLIP["size"]]], "sampler": "unipc", "negativePrompt": ""},
-        "preview": fit_preview(args.run, vae, dev),
+        "preview": fit_preview(args.run),
         # <stage>_steps: this run's; <stage>_steps_total: with the steps of the weights it warm-started from
         "training": {"dit_steps": st["step"], "dit_steps_total": st["step"] + st.get("init_steps", 0),
                      "ema": args.ema, "batch": st.get("batch", 32),
@@ -1871,6 +1953,12 @@ def main(argv):
                     help="dit: --dit-attn-ground lets each clip's objects take the noun phrases' words in whichever "
                          "order fits best (only that different objects draw different phrases' words): the DiT "
                          "cannot tell which object is the first named at high noise, and the evaluator matches by colour")
+    ap.add_argument("--dit-colour-bind", type=float, default=0.0,
+                    help="dit: weight of a loss on each named object's colour in the DiT's clean-latent estimate "
+                         "(ColourBind: the preview map's rgb averaged over the object's cover, RUN/group_cover.npy), in "
+                         "each clip's best order of the objects, so two objects must take different colours (0: off)")
+    ap.add_argument("--dit-colour-bind-sigma", type=float, default=0.0,
+                    help="dit: --dit-colour-bind only on clips noised at least this much")
     ap.add_argument("--dit-sigma-max", type=float, default=1.0,
                     help="dit: train only at noise levels below this (the shifted draw cut there): a Wan 2.2-style "
                          "low-noise expert, e.g. 0.9 for an expert switched in at 0.875 (1: every level)")

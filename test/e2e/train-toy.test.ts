@@ -490,6 +490,41 @@ describe.skipIf(skip !== null)(skip ?? "train_toy.py, every stage at toy scale",
     ]);
   });
 
+  it("--dit-colour-bind: each named object's preview colour, in the best order of the objects", () => {
+    const code = [
+      "import sys, torch",
+      "sys.path.insert(0, 'reference'); sys.path.insert(0, 'training')",
+      "import train_toy as tt",
+      "# preview: rgb = the first three latent channels",
+      "w = torch.zeros(3, 16); w[0, 0] = w[1, 1] = w[2, 2] = 1",
+      "cb = tt.ColourBind({'weight': w.tolist(), 'bias': [0, 0, 0]}, torch.device('cpu'), sigma_min=0.5)",
+      "# two clips [2, 16, F=5, 16, 16]: clip 0 shows a red object (left half) and a blue one (right half); clip 1 one green object",
+      "x0 = torch.zeros(2, 16, 5, 16, 16)",
+      "x0[0, 0, :, :, :8] = 1; x0[0, 2, :, :, 8:] = 1; x0[1, 1, :, :4] = 1",
+      "gt = torch.zeros(2, 3, 5, 32, 32)",
+      "gt[0, 0, :, :, :16] = 1; gt[0, 1, :, :, 16:] = 1; gt[1, 0, :, :8] = 1",
+      "sig, keep = torch.tensor([0.9, 0.9]), torch.tensor([True, True])",
+      "def show(r): print(round(float(r.loss), 4), round(r.err, 4), r.swap)",
+      "show(cb.loss(x0, x0, gt, sig, keep))  # the true latents: nothing lost",
+      "sw = x0.clone(); sw[0, 0], sw[0, 2] = x0[0, 2], x0[0, 0]",
+      "show(cb.loss(sw, x0, gt, sig, keep))  # the objects' colours swapped: nothing lost in the best order",
+      "one = x0.clone(); one[0, 2] = 0; one[0, 0] = 1  # both objects red",
+      "x = one.clone().requires_grad_(True)",
+      "r = cb.loss(x, x0, gt, sig, keep); show(r)",
+      "r.loss.backward(); print(round(float(x.grad[0, 0, :, :, 8:].sum()), 4) > 0, round(float(x.grad[0, 2, :, :, 8:].sum()), 4) < 0)",
+      "print(cb.loss(x0, x0, gt, torch.tensor([0.9, 0.4]), torch.tensor([False, True])))  # dropped or too little noise",
+      "show(cb.loss(x0, x0, gt, sig, torch.tensor([False, True])))  # one object only: no swap share",
+    ];
+    expect(python(code).split("\n")).toEqual([
+      "0.0 0.0 0.0", // the true latents
+      "0.0 1.0 1.0", // swapped: (|r-b|^2 = 2 per object) / 2 clips in caption order; the best order is the other
+      "0.5 0.5 0.0", // both red: the right object is 2 away from blue, mean over 2 objects, 2 clips
+      "True True", // the gradient pulls the right object from red toward blue
+      "None",
+      "0.0 0.0 None",
+    ]);
+  });
+
   it("--dit-mask-aux: object_cover averages frames and pixels (per group too); its read-out lays tokens' sub-cells out in place", () => {
     const code = [
       "import sys, types, numpy as np, torch",
@@ -671,6 +706,21 @@ describe.skipIf(skip !== null)(skip ?? "train_toy.py, every stage at toy scale",
       expect(r.attn_share).toBeGreaterThan(0);
       expect(r.attn_share).toBeLessThan(1);
       if (r.attn_bind !== undefined) expect(Math.abs(r.attn_bind_any!)).toBeLessThan(1);
+    }
+    // --dit-colour-bind: each named object's colour in the DiT's clean-latent estimate, logged
+    // with its distance in caption order.
+    expect(trainIn("maskaux", "dit", "--steps", "70", ...opts, ...g, "--dit-colour-bind", "0.1")).toMatch(
+      /colour binding: weight 0.1, each named object's preview colour in its best order, at sigma >= 0\n[\s\S]*dit: 70 steps/,
+    );
+    const coloured = readFileSync(join(dir, "dit.log.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { step: number; loss_colour?: number; colour_err?: number })
+      .filter((r) => r.step > 60);
+    expect(coloured.map((r) => r.step)).toEqual([70]);
+    for (const r of coloured) {
+      expect(r.loss_colour).toBeGreaterThan(0);
+      expect(r.colour_err).toBeGreaterThanOrEqual(r.loss_colour!); // the best order costs no more than the caption's
     }
   });
 
