@@ -1130,6 +1130,17 @@ def contrast_loss(err_true, err_alt, m, tau):
     return F.softplus((e_true - e_alt) / scale).mean(), gap
 
 
+def load_group_cover(run, flag, loaded):
+    """RUN/group_cover.npy, memory-mapped, for an option (flag) that needs it; `loaded` if another
+    option already loaded it."""
+    if loaded is not None:
+        return loaded
+    path = os.path.join(run, "group_cover.npy")
+    if not os.path.exists(path):
+        raise SystemExit(f"{flag} needs {path}: run `train_toy.py masks --run {run}` first")
+    return np.load(path, mmap_mode="r")
+
+
 def stage_dit(args):
     dev = device_of(args)
     torch.manual_seed(args.seed)
@@ -1230,21 +1241,13 @@ def stage_dit(args):
               + (" (resumed)" if saved_mask else ""), flush=True)
     ground = None
     if args.dit_attn_ground > 0:
-        group_path = os.path.join(args.run, "group_cover.npy")
-        if not os.path.exists(group_path):
-            raise SystemExit(f"--dit-attn-ground needs {group_path}: run `train_toy.py masks --run {args.run}` first")
-        if group_cover is None:
-            group_cover = np.load(group_path, mmap_mode="r")
+        group_cover = load_group_cover(args.run, "--dit-attn-ground", group_cover)
         ground = AttnGround(dit, args.tokenizer, any_order=args.dit_attn_ground_any_order)
         print(f"attention grounding: weight {args.dit_attn_ground:g}, every block's cross-attention"
               + (", the objects in any order" if args.dit_attn_ground_any_order else ""), flush=True)
     colour = None
     if args.dit_colour_bind > 0:
-        group_path = os.path.join(args.run, "group_cover.npy")
-        if not os.path.exists(group_path):
-            raise SystemExit(f"--dit-colour-bind needs {group_path}: run `train_toy.py masks --run {args.run}` first")
-        if group_cover is None:
-            group_cover = np.load(group_path, mmap_mode="r")
+        group_cover = load_group_cover(args.run, "--dit-colour-bind", group_cover)
         colour = ColourBind(fit_preview(args.run), dev, args.dit_colour_bind_sigma)
         print(f"colour binding: weight {args.dit_colour_bind:g}, each named object's preview colour in its best order, "
               f"at sigma >= {args.dit_colour_bind_sigma:g}", flush=True)
