@@ -1131,8 +1131,8 @@ def contrast_loss(err_true, err_alt, m, tau):
 
 
 def load_group_cover(run, flag, loaded):
-    """RUN/group_cover.npy, memory-mapped, for an option (flag) that needs it; `loaded` if another
-    option already loaded it."""
+    """RUN/group_cover.npy (each named object's cover, written by `masks`), memory-mapped, for an
+    option or stage (flag) that needs it; `loaded` if another option already loaded it."""
     if loaded is not None:
         return loaded
     path = os.path.join(run, "group_cover.npy")
@@ -1218,11 +1218,7 @@ def stage_dit(args):
         cover = np.load(cover_path, mmap_mode="r")
         groups_n = MAX_GROUPS if args.dit_mask_aux_groups else 0
         if groups_n:
-            group_path = os.path.join(args.run, "group_cover.npy")
-            if not os.path.exists(group_path):
-                raise SystemExit(f"--dit-mask-aux-groups needs {group_path}: run `train_toy.py masks --run {args.run}` "
-                                 "(it writes each named object's outline since the masks said which object)")
-            group_cover = np.load(group_path, mmap_mode="r")
+            group_cover = load_group_cover(args.run, "--dit-mask-aux-groups", None)
         if saved_mask and saved_mask.get("groups", 0) != groups_n:
             print(f"mask aux: the checkpoint's read-out reads {saved_mask.get('groups', 0)} named objects, this one "
                   f"{groups_n}: a fresh read-out", flush=True)
@@ -1673,9 +1669,7 @@ def stage_readout(args):
     if not saved or not saved.get("groups", 0):
         raise SystemExit(f"{ckpt} has no read-out of the named objects: train it with --dit-mask-aux W "
                          "--dit-mask-aux-groups")
-    group_path = os.path.join(args.run, "group_cover.npy")
-    if not os.path.exists(group_path):
-        raise SystemExit(f"readout needs {group_path}: run `train_toy.py masks --run {args.run}` first")
+    cover = load_group_cover(args.run, "readout", None)
     T5_CONFIG["vocab"] = vocab_size(args.tokenizer)
     dit = WanModel(**dit_config(args.run)).to(dev).eval()
     dit.load_state_dict(st["dit"])
@@ -1685,7 +1679,6 @@ def stage_readout(args):
     aux.head.load_state_dict(saved["head"])
     ground = AttnGround(dit, args.tokenizer)  # where the objects' words draw their attention from
     lat = np.load(os.path.join(args.run, "latents.npy"), mmap_mode="r")
-    cover = np.load(group_path, mmap_mode="r")
     meta = json.load(open(os.path.join(args.run, "latents.json")))
     stats = json.load(open(os.path.join(args.run, "latent_stats.json")))
     count = args.count or 48
