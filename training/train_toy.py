@@ -956,12 +956,19 @@ class ColourBind:
     take one colour (the fourteenth release's usual failure on two-colour prompts) does. Unlike
     the flow-matching loss, whose optimum at high noise is the average of the possible
     outcomes, the best-order distance rewards committing each object to a different colour.
-    Only clips noised at least sigma_min, whose prompt was kept, with an object shown."""
+    Only clips noised at least sigma_min, whose prompt was kept, with an object shown.
 
-    def __init__(self, preview, dev, sigma_min=0.0):
+    per_frame (--dit-colour-bind-frames): the estimate is averaged over each object's cover
+    frame by frame, and each latent frame's colour is compared with the object's colour over
+    the whole clip (the truth's), weighted by the cover's area in that frame. An object drawn in
+    the right colour but moving the wrong way leaves its true place in the later frames, which
+    then show the background there: the clip-wide average forgives that in part, this does not."""
+
+    def __init__(self, preview, dev, sigma_min=0.0, per_frame=False):
         self.weight = torch.tensor(preview["weight"], device=dev, dtype=torch.float32)  # [3, C]
         self.bias = torch.tensor(preview["bias"], device=dev, dtype=torch.float32)  # [3]
         self.sigma_min = sigma_min
+        self.per_frame = per_frame
 
     def colours(self, z, cover):
         """z [B, C, F, H, W] normalised latents, cover [B, G, F, H, W] (0..1) -> [B, G, 3] each
@@ -969,6 +976,13 @@ class ColourBind:
         rgb = torch.einsum("kc,bcfhw->bkfhw", self.weight, z) + self.bias.view(1, -1, 1, 1, 1)
         tot = cover.sum(dim=(2, 3, 4))  # [B, G]
         return torch.einsum("bgfhw,bkfhw->bgk", cover, rgb) / tot.clamp_min(1e-6).unsqueeze(2)
+
+    def frame_colours(self, z, cover):
+        """z [B, C, F, H, W], cover [B, G, F, H, W] -> ([B, G, F, 3] each object's mean preview
+        colour in each frame (0 where it covers nothing), [B, G, F] its cover's area there)."""
+        rgb = torch.einsum("kc,bcfhw->bkfhw", self.weight, z) + self.bias.view(1, -1, 1, 1, 1)
+        area = cover.sum(dim=(3, 4))  # [B, G, F]
+        return torch.einsum("bgfhw,bkfhw->bgfk", cover, rgb) / area.clamp_min(1e-6).unsqueeze(3), area
 
     def loss(self, x0_hat, x0, group_target, sigma, keep):
         """x0_hat, x0 [B, C, F, H, W]; group_target [B, G, F, 2H, 2W] (0..1); sigma [B]; keep [B]
@@ -982,14 +996,19 @@ class ColourBind:
         if not bool(use.any()):
             return None
         cover, shown = cover[use], shown[use].float()
-        pred = self.colours(x0_hat[use], cover)  # [b, G, 3]
         with torch.no_grad():
-            true = self.colours(x0[use], cover)
+            true = self.colours(x0[use], cover)  # [b, G, 3]
         G = cover.shape[1]
         orders = torch.tensor(list(itertools.permutations(range(G))), device=x0.device)  # [K, G]
         # err[b, k]: mean over shown objects g of |pred_g - true_{order_k(g)}|^2; an order that
         # sends a shown object to one not shown is not allowed
-        d = ((pred.unsqueeze(2) - true.unsqueeze(1)) ** 2).sum(dim=3)  # [b, G(pred), G(true)]
+        if self.per_frame:
+            pred, area = self.frame_colours(x0_hat[use], cover)  # [b, G, F, 3], [b, G, F]
+            d = ((pred.unsqueeze(2) - true.view(true.shape[0], 1, G, 1, 3)) ** 2).sum(dim=4)  # [b, G, G, F]
+            d = (d * area.unsqueeze(2)).sum(dim=3) / area.sum(dim=2).clamp_min(1e-6).unsqueeze(2)
+        else:
+            pred = self.colours(x0_hat[use], cover)  # [b, G, 3]
+            d = ((pred.unsqueeze(2) - true.unsqueeze(1)) ** 2).sum(dim=3)  # [b, G(pred), G(true)]
         per = d[:, torch.arange(G, device=x0.device).view(1, G), orders]  # [b, K, G]
         valid = (shown[:, orders] == shown.unsqueeze(1)).all(dim=2)  # [b, K]
         n = shown.sum(dim=1, keepdim=True)  # [b, 1]
@@ -1244,9 +1263,10 @@ def stage_dit(args):
     colour = None
     if args.dit_colour_bind > 0:
         group_cover = load_group_cover(args.run, "--dit-colour-bind", group_cover)
-        colour = ColourBind(fit_preview(args.run), dev, args.dit_colour_bind_sigma)
-        print(f"colour binding: weight {args.dit_colour_bind:g}, each named object's preview colour in its best order, "
-              f"at sigma >= {args.dit_colour_bind_sigma:g}", flush=True)
+        colour = ColourBind(fit_preview(args.run), dev, args.dit_colour_bind_sigma, args.dit_colour_bind_frames)
+        print(f"colour binding: weight {args.dit_colour_bind:g}, each named object's preview colour in its best order"
+              f"{', frame by frame' if args.dit_colour_bind_frames else ''}, at sigma >= {args.dit_colour_bind_sigma:g}",
+              flush=True)
     lat = np.load(os.path.join(args.run, "latents.npy"), mmap_mode="r")
     mask_path = os.path.join(args.run, "latent_masks.npy")
     obj_masks = np.load(mask_path, mmap_mode="r") if os.path.exists(mask_path) and args.dit_obj_weight > 0 else None
@@ -1303,6 +1323,7 @@ def stage_dit(args):
                            "mask_aux_groups": args.dit_mask_aux_groups, "attn_ground": args.dit_attn_ground,
                            "attn_ground_any_order": args.dit_attn_ground_any_order,
                            "colour_bind": args.dit_colour_bind, "colour_bind_sigma": args.dit_colour_bind_sigma,
+                           "colour_bind_frames": args.dit_colour_bind_frames,
                            "contrast_clips": args.dit_contrast_clips, "contrast_tau": args.dit_contrast_tau,
                            "contrast_kinds": list(args.dit_contrast_kinds), "contrast_sigma": args.dit_contrast_sigma,
                            "sigma_min": args.dit_sigma_min, "sigma_max": args.dit_sigma_max,
@@ -1955,6 +1976,9 @@ def main(argv):
                          "each clip's best order of the objects, so two objects must take different colours (0: off)")
     ap.add_argument("--dit-colour-bind-sigma", type=float, default=0.0,
                     help="dit: --dit-colour-bind only on clips noised at least this much")
+    ap.add_argument("--dit-colour-bind-frames", action="store_true",
+                    help="dit: --dit-colour-bind frame by frame: each latent frame's colour over the object's cover "
+                         "there against its colour over the clip, so an object must also stay on its true path")
     ap.add_argument("--dit-sigma-max", type=float, default=1.0,
                     help="dit: train only at noise levels below this (the shifted draw cut there): a Wan 2.2-style "
                          "low-noise expert, e.g. 0.9 for an expert switched in at 0.875 (1: every level)")
@@ -1998,6 +2022,8 @@ def main(argv):
         ap.error(f"--dit-sigma-min {args.dit_sigma_min:g}: a noise level in [0, --dit-sigma-max {args.dit_sigma_max:g})")
     if args.dit_freeze_text and args.dit_text_aux > 0:
         ap.error("--dit-freeze-text with --dit-text-aux: the text term trains only the text encoder, which is frozen")
+    if args.dit_colour_bind_frames and args.dit_colour_bind <= 0:
+        ap.error("--dit-colour-bind-frames changes how --dit-colour-bind measures; give --dit-colour-bind W > 0 too")
     if args.from_sigma is not None and not 0 < args.from_sigma <= 1:
         ap.error(f"--from-sigma {args.from_sigma}: a noise level in (0, 1]")
     if args.dit_dim and (args.dit_dim < 64 or args.dit_dim % 64):

@@ -183,6 +183,7 @@ interface Invocation {
     attn_ground_any_order?: boolean;
     colour_bind?: number;
     colour_bind_sigma?: number;
+    colour_bind_frames?: boolean;
     sigma_min?: number;
     sigma_max?: number;
     freeze_text?: boolean;
@@ -206,7 +207,7 @@ const seen = (t: { dit_invocations?: Invocation[] } | undefined) => {
   const stills = last.stills * last.still_batch;
   const r = last.recipe;
   const terms = r
-    ? `, with object weight ${r.obj_weight}, frame-to-frame weight ${r.motion_weight}${r.image_every ? `, stills every ${r.image_every} steps` : ""}${r.text_aux ? `, text aux weight ${r.text_aux}` : ""}${r.contrast ? `, contrast weight ${r.contrast}` : ""}${r.multi_weight && r.multi_weight !== 1 ? `, multi-object clips drawn x${r.multi_weight}` : ""}${r.mask_aux ? `, outline read-out weight ${r.mask_aux} (after block ${r.mask_aux_block}${r.mask_aux_groups ? ", each named object's too" : ""})` : ""}${r.attn_ground ? `, attention grounding weight ${r.attn_ground}${r.attn_ground_any_order ? " (objects in any order)" : ""}` : ""}${r.colour_bind ? `, colour binding weight ${r.colour_bind}${r.colour_bind_sigma ? ` (σ ≥ ${r.colour_bind_sigma})` : ""}` : ""}${noiseLevels(r.sigma_min ?? 0, r.sigma_max ?? 1)}${r.freeze_text ? ", text encoder frozen" : ""}, sigma shift ${r.shift}`
+    ? `, with object weight ${r.obj_weight}, frame-to-frame weight ${r.motion_weight}${r.image_every ? `, stills every ${r.image_every} steps` : ""}${r.text_aux ? `, text aux weight ${r.text_aux}` : ""}${r.contrast ? `, contrast weight ${r.contrast}` : ""}${r.multi_weight && r.multi_weight !== 1 ? `, multi-object clips drawn x${r.multi_weight}` : ""}${r.mask_aux ? `, outline read-out weight ${r.mask_aux} (after block ${r.mask_aux_block}${r.mask_aux_groups ? ", each named object's too" : ""})` : ""}${r.attn_ground ? `, attention grounding weight ${r.attn_ground}${r.attn_ground_any_order ? " (objects in any order)" : ""}` : ""}${r.colour_bind ? `, colour binding weight ${r.colour_bind}${r.colour_bind_frames ? " frame by frame" : ""}${r.colour_bind_sigma ? ` (σ ≥ ${r.colour_bind_sigma})` : ""}` : ""}${noiseLevels(r.sigma_min ?? 0, r.sigma_max ?? 1)}${r.freeze_text ? ", text encoder frozen" : ""}, sigma shift ${r.shift}`
     : "";
   return `the last \`dit\` invocation trained steps ${last.from.toLocaleString("en-US")}–${last.to.toLocaleString("en-US")} (${n.toLocaleString("en-US")} steps${last.stills ? `, ${last.stills.toLocaleString("en-US")} of them on stills` : ""}): ${clips.toLocaleString("en-US")} clips${stills ? ` and ${stills.toLocaleString("en-US")} stills` : ""} seen${terms}`;
 };

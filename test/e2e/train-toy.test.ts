@@ -514,6 +514,11 @@ describe.skipIf(skip !== null)(skip ?? "train_toy.py, every stage at toy scale",
       "r.loss.backward(); print(round(float(x.grad[0, 0, :, :, 8:].sum()), 4) > 0, round(float(x.grad[0, 2, :, :, 8:].sum()), 4) < 0)",
       "print(cb.loss(x0, x0, gt, torch.tensor([0.9, 0.4]), torch.tensor([False, True])))  # dropped or too little noise",
       "show(cb.loss(x0, x0, gt, sig, torch.tensor([False, True])))  # one object only: no swap share",
+      "# --dit-colour-bind-frames: each frame's colour over the object's cover against its colour over the clip",
+      "pf = tt.ColourBind({'weight': w.tolist(), 'bias': [0, 0, 0]}, torch.device('cpu'), per_frame=True)",
+      "show(pf.loss(x0, x0, gt, sig, keep)); show(pf.loss(sw, x0, gt, sig, keep))",
+      "mv = x0.clone(); mv[0, 0, 2:] = 0; mv[0, 0, 2:, :, 8:] = 1  # the red object leaves its place after frame 1, for the blue one's",
+      "show(cb.loss(mv, x0, gt, sig, keep)); show(pf.loss(mv, x0, gt, sig, keep))",
     ];
     expect(python(code).split("\n")).toEqual([
       "0.0 0.0 0.0", // the true latents
@@ -522,6 +527,10 @@ describe.skipIf(skip !== null)(skip ?? "train_toy.py, every stage at toy scale",
       "True True", // the gradient pulls the right object from red toward blue
       "None",
       "0.0 0.0 None",
+      "0.0 0.0 0.0", // frame by frame: the true latents
+      "0.0 1.0 1.0", // and the swap, as over the clip
+      "0.18 0.18 0.0", // moved, over the clip: left (0.4, 0, 0) vs red, right (0.6, 0, 1) vs blue: 0.36 each, 2 clips
+      "0.3 0.3 0.0", // frame by frame: frames 2-4 of 5 are 1 away for both objects: 0.6, 2 clips
     ]);
   });
 
@@ -722,6 +731,22 @@ describe.skipIf(skip !== null)(skip ?? "train_toy.py, every stage at toy scale",
       expect(r.loss_colour).toBeGreaterThan(0);
       expect(r.colour_err).toBeGreaterThanOrEqual(r.loss_colour!); // the best order costs no more than the caption's
     }
+    // --dit-colour-bind-frames: the same term frame by frame; it needs the term itself.
+    expect(trainFails("maskaux", "dit", "--steps", "80", ...opts, ...g, "--dit-colour-bind-frames")).toMatch(
+      /--dit-colour-bind-frames changes how --dit-colour-bind measures; give --dit-colour-bind W > 0 too/,
+    );
+    expect(
+      trainIn("maskaux", "dit", "--steps", "80", ...opts, ...g, "--dit-colour-bind", "0.1", "--dit-colour-bind-frames"),
+    ).toMatch(
+      /colour binding: weight 0.1, each named object's preview colour in its best order, frame by frame, at sigma >= 0\n[\s\S]*dit: 80 steps/,
+    );
+    const framed = readFileSync(join(dir, "dit.log.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { step: number; loss_colour?: number })
+      .filter((r) => r.step > 70);
+    expect(framed.map((r) => r.step)).toEqual([80]);
+    expect(framed[0]?.loss_colour).toBeGreaterThan(0);
   });
 
   it("warm-starts a new run from the exported model and counts the steps its weights already had", () => {
