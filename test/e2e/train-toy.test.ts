@@ -519,6 +519,8 @@ describe.skipIf(skip !== null)(skip ?? "train_toy.py, every stage at toy scale",
       "show(pf.loss(x0, x0, gt, sig, keep)); show(pf.loss(sw, x0, gt, sig, keep))",
       "mv = x0.clone(); mv[0, 0, 2:] = 0; mv[0, 0, 2:, :, 8:] = 1  # the red object leaves its place after frame 1, for the blue one's",
       "show(cb.loss(mv, x0, gt, sig, keep)); show(pf.loss(mv, x0, gt, sig, keep))",
+      "fl = x0.clone(); fl[0, 0, :2] *= 0.5  # the red object dimmer in frames 0-1: frame by frame, the truth still costs nothing",
+      "show(pf.loss(fl, fl, gt, sig, keep))",
     ];
     expect(python(code).split("\n")).toEqual([
       "0.0 0.0 0.0", // the true latents
@@ -531,6 +533,7 @@ describe.skipIf(skip !== null)(skip ?? "train_toy.py, every stage at toy scale",
       "0.0 1.0 1.0", // and the swap, as over the clip
       "0.18 0.18 0.0", // moved, over the clip: left (0.4, 0, 0) vs red, right (0.6, 0, 1) vs blue: 0.36 each, 2 clips
       "0.3 0.3 0.0", // frame by frame: frames 2-4 of 5 are 1 away for both objects: 0.6, 2 clips
+      "0.0 0.0 0.0", // each frame against the truth's colour in that frame, not the clip's
     ]);
   });
 
