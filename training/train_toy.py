@@ -974,19 +974,19 @@ class ColourBind:
         self.sigma_min = sigma_min
         self.per_frame = per_frame
 
-    def colours(self, z, cover):
-        """z [B, C, F, H, W] normalised latents, cover [B, G, F, H, W] (0..1) -> [B, G, 3] each
-        object's mean preview colour (0 where it covers nothing)."""
-        rgb = torch.einsum("kc,bcfhw->bkfhw", self.weight, z) + self.bias.view(1, -1, 1, 1, 1)
-        tot = cover.sum(dim=(2, 3, 4))  # [B, G]
-        return torch.einsum("bgfhw,bkfhw->bgk", cover, rgb) / tot.clamp_min(1e-6).unsqueeze(2)
-
     def frame_colours(self, z, cover):
-        """z [B, C, F, H, W], cover [B, G, F, H, W] -> ([B, G, F, 3] each object's mean preview
-        colour in each frame (0 where it covers nothing), [B, G, F] its cover's area there)."""
+        """z [B, C, F, H, W] normalised latents, cover [B, G, F, H, W] (0..1) -> ([B, G, F, 3]
+        each object's mean preview colour in each frame (0 where it covers nothing), [B, G, F]
+        its cover's area there)."""
         rgb = torch.einsum("kc,bcfhw->bkfhw", self.weight, z) + self.bias.view(1, -1, 1, 1, 1)
         area = cover.sum(dim=(3, 4))  # [B, G, F]
         return torch.einsum("bgfhw,bkfhw->bgfk", cover, rgb) / area.clamp_min(1e-6).unsqueeze(3), area
+
+    @staticmethod
+    def over_clip(framed, area):
+        """[B, G, F, 3] per-frame colours, [B, G, F] areas -> [B, G, 3] each object's mean colour
+        over its whole cover (0 where it covers nothing)."""
+        return (framed * area.unsqueeze(3)).sum(dim=2) / area.sum(dim=2).clamp_min(1e-6).unsqueeze(2)
 
     def loss(self, x0_hat, x0, group_target, sigma, keep):
         """x0_hat, x0 [B, C, F, H, W]; group_target [B, G, F, 2H, 2W] (0..1); sigma [B]; keep [B]
@@ -1000,23 +1000,22 @@ class ColourBind:
         if not bool(use.any()):
             return None
         cover, shown = cover[use], shown[use].float()
+        pred, area = self.frame_colours(x0_hat[use], cover)  # [b, G, F, 3], [b, G, F]
         with torch.no_grad():
-            true = self.colours(x0[use], cover)  # [b, G, 3]
+            framed = self.frame_colours(x0[use], cover)[0]  # [b, G, F, 3]
+            true = self.over_clip(framed, area)  # [b, G, 3]
         G = cover.shape[1]
         orders = torch.tensor(list(itertools.permutations(range(G))), device=x0.device)  # [K, G]
         # err[b, k]: mean over shown objects g of |pred_g - true_{order_k(g)}|^2; an order that
         # sends a shown object to one not shown is not allowed
         if self.per_frame:
-            pred, area = self.frame_colours(x0_hat[use], cover)  # [b, G, F, 3], [b, G, F]
             with torch.no_grad():
-                framed = self.frame_colours(x0[use], cover)[0]  # [b, G, F, 3]
                 shift = true.unsqueeze(1) - true.unsqueeze(2)  # [b, G(place), G(object), 3]: object's - place's
                 target = framed.unsqueeze(2) + shift.unsqueeze(3)  # [b, G, G, F, 3]
             d = ((pred.unsqueeze(2) - target) ** 2).sum(dim=4)  # [b, G(place), G(object), F]
             d = (d * area.unsqueeze(2)).sum(dim=3) / area.sum(dim=2).clamp_min(1e-6).unsqueeze(2)
         else:
-            pred = self.colours(x0_hat[use], cover)  # [b, G, 3]
-            d = ((pred.unsqueeze(2) - true.unsqueeze(1)) ** 2).sum(dim=3)  # [b, G(pred), G(true)]
+            d = ((self.over_clip(pred, area).unsqueeze(2) - true.unsqueeze(1)) ** 2).sum(dim=3)  # [b, G(pred), G(true)]
         per = d[:, torch.arange(G, device=x0.device).view(1, G), orders]  # [b, K, G]
         valid = (shown[:, orders] == shown.unsqueeze(1)).all(dim=2)  # [b, K]
         n = shown.sum(dim=1, keepdim=True)  # [b, 1]
