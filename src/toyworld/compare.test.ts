@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ReelError } from "../errors.ts";
-import { comparePaired } from "./compare.ts";
-import { ATTRIBUTES } from "./evaluate.ts";
+import { byObjectsNamed, comparePaired, groupAccuracies } from "./compare.ts";
+import { ATTRIBUTES, type Check, type ScoredVideo } from "./evaluate.ts";
 
 const report = (scores: (number | null)[], colour: number | null) => ({
   overall: 0.5,
@@ -44,5 +44,59 @@ describe("comparePaired", () => {
     expect(() => comparePaired(report([1, 1, 1], 0.5), b)).toThrow(ReelError);
     const renamed = { ...b, items: b.items.map((it) => ({ ...it, prompt: "other" })) };
     expect(() => comparePaired(report([1, 1], 0.5), renamed)).toThrow(/different prompts/);
+  });
+});
+
+describe("groupAccuracies", () => {
+  const check = (attribute: Check["attribute"], expected: string, correct: boolean): Check => ({
+    attribute,
+    object: 0,
+    expected,
+    detected: correct ? expected : null,
+    correct,
+  });
+  const video = (prompt: string, checks: Check[], directions: ScoredVideo["directions"] = []): ScoredVideo => ({
+    prompt,
+    checks,
+    directions,
+    score: checks.filter((c) => c.correct).length / checks.length,
+    quality: { stability: 1, sharpness: 1 },
+    detected: { objects: [] },
+  });
+  it("splits every attribute, direction and binding by the prompt's group", () => {
+    const one = "A red ball moves left.";
+    const two = "A red ball and a blue square.";
+    expect([byObjectsNamed(one), byObjectsNamed(two), byObjectsNamed("A plain white background.")]).toEqual([
+      "one object",
+      "2+ objects",
+      "count not stated",
+    ]);
+    const g = groupAccuracies(
+      [
+        video(
+          one,
+          [check("colour", "red", true), check("shape", "ball", false)],
+          [{ object: 0, expected: "left", detected: "left", correct: true }],
+        ),
+        video(two, [check("colour", "red", true), check("colour", "blue", false)]),
+        video(one, [check("colour", "red", false)], [{ object: 0, expected: "left", detected: null, correct: false }]),
+        video(two, [check("colour", "red", true), check("colour", "blue", true)]),
+      ],
+      byObjectsNamed,
+    );
+    expect(Object.keys(g)).toEqual(["one object", "2+ objects"]);
+    expect(g["one object"]).toMatchObject({
+      prompts: 2,
+      attributes: { colour: { correct: 1, total: 2, accuracy: 0.5 }, shape: { correct: 0, total: 1, accuracy: 0 } },
+      direction: { correct: 1, total: 2, accuracy: 0.5 },
+      binding: { correct: 0, total: 0, accuracy: null },
+    });
+    expect(g["one object"]!.attributes.motion.accuracy).toBeNull();
+    // Binding: prompts of two or more named colours showing every one (the second only).
+    expect(g["2+ objects"]).toMatchObject({
+      prompts: 2,
+      attributes: { colour: { correct: 3, total: 4, accuracy: 0.75 } },
+      binding: { correct: 1, total: 2, accuracy: 0.5 },
+    });
   });
 });

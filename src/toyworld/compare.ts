@@ -4,9 +4,13 @@
  * how many prompts went up / down, and per-attribute accuracy deltas. Prompts are paired by
  * item id; an id in one report only is an error, since an unpaired item would bias the mean.
  * With a grouping of prompts (e.g. by how many objects they name) the same is given per group.
+ * `groupAccuracies` splits the per-check details (`reel eval --details`) the same way, so a change
+ * that helps prompts naming two objects and hurts those naming one shows in each attribute.
  */
 import { ReelError } from "../errors.ts";
-import { ATTRIBUTES, type Attribute, type EvaluationReport } from "./evaluate.ts";
+import { parsePrompt } from "./parse.ts";
+import { namedObjectCount } from "./prompt.ts";
+import { ATTRIBUTES, type Attribute, aggregate, type EvaluationReport, type ScoredVideo } from "./evaluate.ts";
 
 export interface PairedComparison {
   /** Items scored in both (items with a null score in either are left out). */
@@ -101,4 +105,43 @@ export function comparePaired(a: Comparable, b: Comparable, groupOf?: (prompt: s
     overall: { a: a.overall, b: b.overall },
     groups,
   };
+}
+
+/** One group's accuracies: every attribute, plus the report-only direction and binding. */
+export interface GroupAccuracy {
+  readonly prompts: number;
+  readonly attributes: Record<
+    Attribute,
+    { readonly correct: number; readonly total: number; readonly accuracy: number | null }
+  >;
+  readonly direction: { readonly correct: number; readonly total: number; readonly accuracy: number | null };
+  readonly binding: { readonly correct: number; readonly total: number; readonly accuracy: number | null };
+}
+
+/** Per-check details of one evaluation, split by `groupOf(prompt)`, groups in order of first appearance. */
+export function groupAccuracies(
+  details: readonly ScoredVideo[],
+  groupOf: (prompt: string) => string,
+): Record<string, GroupAccuracy> {
+  const grouped = new Map<string, ScoredVideo[]>();
+  for (const d of details) {
+    const g = groupOf(d.prompt);
+    grouped.set(g, [...(grouped.get(g) ?? []), d]);
+  }
+  return Object.fromEntries(
+    [...grouped].map(([g, ds]) => {
+      const r = aggregate(ds);
+      const counts = ({ correct, total, accuracy }: GroupAccuracy["direction"]) => ({ correct, total, accuracy });
+      const attributes = Object.fromEntries(
+        ATTRIBUTES.map((k) => [k, counts(r.attributes[k])]),
+      ) as GroupAccuracy["attributes"];
+      return [g, { prompts: ds.length, attributes, direction: counts(r.direction), binding: r.binding }];
+    }),
+  );
+}
+
+/** "one object", "2+ objects", or "count not stated" (none named, or a bare plural), as the evaluator parses the prompt. */
+export function byObjectsNamed(prompt: string): string {
+  const n = namedObjectCount(parsePrompt(prompt));
+  return n === undefined ? "count not stated" : n === 1 ? "one object" : "2+ objects";
 }

@@ -275,7 +275,14 @@ function missList(tally: ReadonlyMap<string, number>): Miss[] {
 }
 
 /** Aggregates evaluations: per-attribute accuracy, overall accuracy, mean quality. */
-export function aggregate(evals: readonly VideoEvaluation[], ids?: readonly string[]): EvaluationReport {
+/** What `aggregate` reads of a video's evaluation: also what `reel eval --details` writes per line. */
+export type ScoredVideo = Pick<VideoEvaluation, "prompt" | "checks" | "directions" | "score" | "quality"> & {
+  readonly detected: {
+    readonly objects: readonly Pick<VideoEvaluation["detected"]["objects"][number], "sizeWobble">[];
+  };
+};
+
+export function aggregate(evals: readonly ScoredVideo[], ids?: readonly string[]): EvaluationReport {
   const attributes = Object.fromEntries(
     ATTRIBUTES.map((a): [Attribute, AttributeAccuracy] => [
       a,
