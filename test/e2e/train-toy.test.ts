@@ -790,6 +790,62 @@ describe.skipIf(skip !== null)(skip ?? "train_toy.py, every stage at toy scale",
     expect(existsSync(join(tmp.dir, "run2", "recon-dit-from-0.5", "captions.jsonl"))).toBe(true);
   });
 
+  it("--vae-texture's gap: as much fine detail per patch as the truth, wherever in the patch", () => {
+    const code = [
+      "import sys, torch",
+      "sys.path.insert(0, 'reference'); sys.path.insert(0, 'training')",
+      "import train_toy as tt",
+      "x = torch.full((1, 3, 2, 16, 16), -0.8)",
+      "for y, c in [(2, 3), (5, 11), (12, 6), (13, 13)]: x[..., y, c] = 1.0  # a one-pixel star in each 8x8 patch",
+      "moved = torch.full_like(x, -0.8)",
+      "for y, c in [(3, 2), (6, 10), (11, 5), (12, 12)]: moved[..., y, c] = 1.0  # each a pixel off, same patch",
+      "blur = torch.nn.functional.avg_pool3d(x, (1, 3, 3), stride=1, padding=(0, 1, 1), count_include_pad=False)",
+      "flat = torch.full_like(x, float(x.mean()))",
+      "r = lambda v: round(float(v), 4)",
+      "print(r(tt.texture_gap(x, x)), r(tt.texture_gap(moved, x)), r((moved - x).abs().mean()))",
+      "print(r(tt.texture_gap(blur, x)) > 0, r((blur - x).abs().mean()) < r((moved - x).abs().mean()))",
+      "print(r(tt.texture_gap(flat, x)))",
+    ];
+    expect(python(code).split("\n")).toEqual([
+      "0.0 0.0 0.0562", // the truth, and its stars moved a pixel: no gap, though every moved star costs per pixel
+      "True True", // a blur costs less per pixel than the moved stars, but leaves a gap
+      "0.0563", // no detail at all: each star's 4 differences of 1.8 per 64-pixel patch (2 x 1.8 / 64 per direction)
+    ]);
+  });
+
+  it("--decoder-only --vae-texture: the encoder stays as it was, the decoder learns, the texture gap is logged", () => {
+    const tiny = ["--vae-dim", "4", "--crop", "16", "--batch", "1", "--no-bf16"];
+    const init = join(model, "Wan2.1_VAE.safetensors");
+    const out = trainIn(
+      "dec",
+      "vae",
+      ...tiny,
+      "--vae-init",
+      init,
+      "--decoder-only",
+      "--vae-texture",
+      "1",
+      "--steps",
+      "10",
+    );
+    expect(out).toMatch(/texture: weight 1, fine detail per 8x8 patch[\s\S]*vae: 10 steps/);
+    const rows = readFileSync(join(tmp.dir, "dec", "vae.log.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { step: number; tex?: number });
+    expect(rows.map((r) => r.step)).toEqual([10]);
+    expect(rows[0]?.tex).toBeGreaterThan(0);
+    const changed = python([
+      "import sys, torch; sys.path.insert(0, 'training')",
+      "from train_toy import load_f32",
+      `a = load_f32(${JSON.stringify(init)})`,
+      `b = torch.load(${JSON.stringify(join(tmp.dir, "dec", "vae.pt"))})['model']`,
+      "diff = lambda p: any(not torch.equal(b[k].float(), a[k].float()) for k in a if k.startswith(p))",
+      "print(diff('encoder.'), diff('conv1.'), diff('decoder.'))",
+    ]);
+    expect(changed).toBe("False False True");
+  });
+
   it("trains a low-noise expert and exports a two-expert model that reel, recon and probe run", () => {
     // The cut draws: the shifted distribution up to --dit-sigma-max or from --dit-sigma-min,
     // reaching the cut, and with the uncut distribution's shape inside it (the share above 0.9
