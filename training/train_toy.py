@@ -495,7 +495,8 @@ def stage_vae(args):
         l1 = ((rec - x).abs() * w).mean() / w.mean()
         l2 = (((rec - x) ** 2) * w).mean() / w.mean()
         kl = 0.5 * (mu.float() ** 2 + log_var.float().exp() - 1 - log_var.float()).mean()
-        tex = texture_gap(rec, x)
+        with torch.set_grad_enabled(args.vae_texture > 0):  # logged either way; trained only when weighted
+            tex = texture_gap(rec, x)
         loss = l1 + l2 + 1e-6 * kl + args.vae_texture * tex
         opt.zero_grad(set_to_none=True)
         loss.backward()

@@ -8,7 +8,13 @@
  * as one JSON line.
  */
 import { readFileSync } from "node:fs";
-import { byObjectsNamed, comparePaired, type GroupAccuracy, groupAccuracies } from "../../src/toyworld/compare.ts";
+import {
+  byObjectsNamed,
+  type Counts,
+  comparePaired,
+  type GroupAccuracy,
+  groupAccuracies,
+} from "../../src/toyworld/compare.ts";
 import type { ScoredVideo } from "../../src/toyworld/evaluate.ts";
 import { scriptArgs } from "../args.ts";
 
@@ -101,7 +107,6 @@ if (values.details) {
       process.exit(2);
     }
   split = { a: groupAccuracies(da, byObjectsNamed), b: groupAccuracies(db, byObjectsNamed) };
-  type Counts = GroupAccuracy["direction"];
   const row = (name: string, x: Counts | undefined, y: Counts | undefined) =>
     x?.accuracy == null || y?.accuracy == null
       ? `    ${name.padEnd(10)} –`

@@ -107,15 +107,19 @@ export function comparePaired(a: Comparable, b: Comparable, groupOf?: (prompt: s
   };
 }
 
+/** Right checks of one kind in a group, and their share (null: none checked). */
+export interface Counts {
+  readonly correct: number;
+  readonly total: number;
+  readonly accuracy: number | null;
+}
+
 /** One group's accuracies: every attribute, plus the report-only direction and binding. */
 export interface GroupAccuracy {
   readonly prompts: number;
-  readonly attributes: Record<
-    Attribute,
-    { readonly correct: number; readonly total: number; readonly accuracy: number | null }
-  >;
-  readonly direction: { readonly correct: number; readonly total: number; readonly accuracy: number | null };
-  readonly binding: { readonly correct: number; readonly total: number; readonly accuracy: number | null };
+  readonly attributes: Record<Attribute, Counts>;
+  readonly direction: Counts;
+  readonly binding: Counts;
 }
 
 /** Per-check details of one evaluation, split by `groupOf(prompt)`, groups in order of first appearance. */
@@ -126,16 +130,19 @@ export function groupAccuracies(
   const grouped = new Map<string, ScoredVideo[]>();
   for (const d of details) {
     const g = groupOf(d.prompt);
-    grouped.set(g, [...(grouped.get(g) ?? []), d]);
+    const members = grouped.get(g);
+    if (members) members.push(d);
+    else grouped.set(g, [d]);
   }
+  const counts = ({ correct, total, accuracy }: Counts): Counts => ({ correct, total, accuracy });
   return Object.fromEntries(
     [...grouped].map(([g, ds]) => {
       const r = aggregate(ds);
-      const counts = ({ correct, total, accuracy }: GroupAccuracy["direction"]) => ({ correct, total, accuracy });
-      const attributes = Object.fromEntries(
-        ATTRIBUTES.map((k) => [k, counts(r.attributes[k])]),
-      ) as GroupAccuracy["attributes"];
-      return [g, { prompts: ds.length, attributes, direction: counts(r.direction), binding: r.binding }];
+      const attributes = Object.fromEntries(ATTRIBUTES.map((k) => [k, counts(r.attributes[k])])) as Record<
+        Attribute,
+        Counts
+      >;
+      return [g, { prompts: ds.length, attributes, direction: counts(r.direction), binding: counts(r.binding) }];
     }),
   );
 }

@@ -274,7 +274,6 @@ function missList(tally: ReadonlyMap<string, number>): Miss[] {
     .sort((x, y) => y.count - x.count || x.detected.localeCompare(y.detected));
 }
 
-/** Aggregates evaluations: per-attribute accuracy, overall accuracy, mean quality. */
 /** What `aggregate` reads of a video's evaluation: also what `reel eval --details` writes per line. */
 export type ScoredVideo = Pick<VideoEvaluation, "prompt" | "checks" | "directions" | "score" | "quality"> & {
   readonly detected: {
@@ -282,6 +281,7 @@ export type ScoredVideo = Pick<VideoEvaluation, "prompt" | "checks" | "direction
   };
 };
 
+/** Aggregates evaluations: per-attribute accuracy, overall accuracy, mean quality. */
 export function aggregate(evals: readonly ScoredVideo[], ids?: readonly string[]): EvaluationReport {
   const attributes = Object.fromEntries(
     ATTRIBUTES.map((a): [Attribute, AttributeAccuracy] => [

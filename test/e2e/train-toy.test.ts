@@ -818,12 +818,12 @@ describe.skipIf(skip !== null)(skip ?? "train_toy.py, every stage at toy scale",
   it("--decoder-only --vae-texture: the encoder stays as it was, the decoder learns, the texture gap is logged", () => {
     // The shipped VAE, not this file's 3-step one: an untrained encoder's log-variance (up to the
     // clamp, e^10 noise) overflows the decoder within a few steps, with or without the term.
-    const tiny = ["--crop", "16", "--batch", "1", "--no-bf16"];
+    const small = ["--crop", "16", "--batch", "1", "--no-bf16"];
     const init = join(ROOT, "models/reel-toy/Wan2.1_VAE.safetensors");
     const out = trainIn(
       "dec",
       "vae",
-      ...tiny,
+      ...small,
       "--vae-init",
       init,
       "--decoder-only",
